@@ -1,0 +1,88 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+let swiftSystem: Target.Dependency = .product(name: "SystemPackage", package: "swift-system")
+let argumentParser: Target.Dependency = .product(name: "ArgumentParser", package: "swift-argument-parser")
+
+let package = Package(
+    name: "zonealloc",
+    products: [
+        .executable(name: "zonealloc", targets: ["ZoneAllocCLI"]),
+        .library(name: "ZonedStorage", targets: ["ZonedStorage"]),
+        .library(name: "ZoneAlloc", targets: ["ZoneAlloc"]),
+        .library(name: "ZoneConformance", targets: ["ZoneConformance"]),
+    ],
+    dependencies: [
+        // FileDescriptor (pread/pwrite with EINTR retry) and Errno for the emulator and libzbd layer.
+        .package(url: "https://github.com/apple/swift-system.git", from: "1.8.1"),
+        // The `zonealloc` command line: subcommands, validation, exit code 64 for bad usage.
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    ],
+    targets: [
+        // libzbd through pkg-config. A system library target holds only the module map and a
+        // header of `static inline` helpers (see Sources/CZBD/shim.h).
+        .systemLibrary(
+            name: "CZBD",
+            pkgConfig: "libzbd",
+            providers: [.apt(["libzbd-dev"])]
+        ),
+        // The few Linux calls Swift's Glibc module hides behind _GNU_SOURCE (fallocate, O_DIRECT).
+        .target(name: "CZonedShims"),
+        .target(
+            name: "ZonedStorage",
+            dependencies: ["CZBD", "CZonedShims", swiftSystem],
+            swiftSettings: [
+                .define("ZONEALLOC_INTERNAL_CHECKS", .when(configuration: .debug)),
+                .strictMemorySafety(),
+            ]
+        ),
+        .target(
+            name: "ZoneConformance",
+            dependencies: ["ZonedStorage"]
+        ),
+        .target(
+            name: "ZoneAlloc",
+            dependencies: ["ZonedStorage"],
+            swiftSettings: [.define("ZONEALLOC_INTERNAL_CHECKS", .when(configuration: .debug))]
+        ),
+        .executableTarget(
+            name: "ZoneAllocCLI",
+            dependencies: ["ZonedStorage", "ZoneAlloc", "ZoneConformance", argumentParser, swiftSystem]
+        ),
+        .target(
+            name: "ZoneAllocTestSupport",
+            dependencies: ["ZonedStorage", "ZoneAlloc", swiftSystem],
+            path: "Tests/ZoneAllocTestSupport"
+        ),
+        .testTarget(
+            name: "ZonedStorageTests",
+            dependencies: ["ZonedStorage", "ZoneAllocTestSupport", swiftSystem]
+        ),
+        .testTarget(
+            name: "ZoneConformanceTests",
+            dependencies: ["ZoneConformance", "ZonedStorage", "ZoneAllocTestSupport"]
+        ),
+        .testTarget(
+            name: "ZoneAllocTests",
+            dependencies: ["ZoneAlloc", "ZonedStorage", "ZoneAllocTestSupport"]
+        ),
+        .testTarget(
+            name: "ZoneAllocCLITests",
+            dependencies: ["ZoneAllocCLI", "ZonedStorage", "ZoneAllocTestSupport", argumentParser, swiftSystem]
+        ),
+    ]
+)
+
+// Cross-cutting settings for every Swift target (system library targets have no Swift settings).
+for target in package.targets where [.executable, .test, .regular].contains(target.type) && target.name != "CZonedShims" {
+    var settings = target.swiftSettings ?? []
+    settings.append(.swiftLanguageMode(.v6))
+    // Require `any` for existential types (SE-0335).
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    // A file sees only the modules it imports itself (SE-0444).
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    // Imports are internal unless marked `public import` (SE-0409).
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    settings.append(.treatAllWarnings(as: .error))
+    target.swiftSettings = settings
+}
