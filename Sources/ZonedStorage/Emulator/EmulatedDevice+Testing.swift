@@ -1,0 +1,17 @@
+import Synchronization
+
+/// Inspection for tests: the zone state without the side effects of a zone report.
+extension EmulatedDevice {
+    /// Every zone as a report would show it, without refreshing write pointers: a real zone
+    /// report clears pending sticky write errors (checklist item 25), which a test that
+    /// compares the device with a model after every step must not do.
+    package func inspectZones() -> [Zone] {
+        state.withLock { state in (0..<geometry.zoneCount).map { state.machine.descriptor($0) } }
+    }
+
+    /// Whether writes to zone `index` are refused until its write pointer is refreshed by a
+    /// report, reset or finish (item 25).
+    package func writePointerNeedsUpdate(zone index: Int) -> Bool {
+        state.withLock { $0.machine.zones[index].needsWritePointerUpdate }
+    }
+}
