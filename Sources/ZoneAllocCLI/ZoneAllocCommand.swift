@@ -1,0 +1,23 @@
+import ArgumentParser
+
+/// The `zonealloc` command: zoned block devices and emulated images, and a demo of the zone
+/// model.
+///
+/// Exit status: 0 on success, 1 when a device refused an operation or another runtime failure
+/// occurred (printed as `zonealloc: error: …`), 64 (EX_USAGE) for invalid arguments.
+@main
+struct ZoneAllocCommand: ParsableCommand {
+    /// The command's name and help text.
+    static let configuration = CommandConfiguration(
+        commandName: "zonealloc",
+        abstract: "A bucket allocator for host-managed zoned block devices: device tools and a demo.",
+        discussion: """
+            DEV is a /dev zoned block device (SMR disk, NVMe ZNS namespace, null_blk with zoned=1) \
+            or an emulated device image made with `zonealloc device create`. Sizes take binary \
+            suffixes: 4096, 64K, 256M, 1G, 2T (K/KB/KiB are all 1024 bytes).
+
+            Exit status: 0 on success, 1 when the device refuses an operation, 64 for bad usage.
+            """,
+        subcommands: [DeviceCommand.self, DemoCommand.self]
+    )
+}
