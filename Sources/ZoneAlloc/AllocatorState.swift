@@ -1,0 +1,775 @@
+/// The allocator's state and its decisions, with no I/O: ``BucketAllocator`` keeps it under one
+/// short lock, performs the I/O a decision asks for (finish, generation persist + reset) outside
+/// the lock, and reports the outcome back.
+struct AllocatorState: Sendable {
+    /// What ``tryReserve`` decided.
+    enum Step: Sendable {
+        /// Sectors handed out (possibly fewer than asked when splitting).
+        case reserved(Reservation.Piece)
+        /// Finish this bucket's zone, then ask again.
+        case finish(BucketIndex)
+        /// Persist this generation and reset the zone, then ask again.
+        case reset(BucketIndex, BucketGeneration)
+        /// Nothing can be done now: a bucket is being reset, copygc can reclaim space (kick it
+        /// when `kickCopygc`), or the zone slots are taken by writes in flight. Wait (bounded)
+        /// for a bucket or slot to be released, then ask again.
+        case wait(reason: String, kickCopygc: Bool)
+    }
+
+    let bucketSectors: UInt32
+    let sectorsPerBlock: UInt32
+    let zoneSize: UInt64
+    let zoneBudget: Int
+    let userZoneBudget: Int
+    let metadataZoneSlots: Int
+    let copygcZoneSlots: Int
+    let usableSectors: Int
+    let usableBucketCount: Int
+
+    private(set) var buckets: [BucketRecord]
+    private(set) var openBuckets: [BucketIndex: OpenBucket] = [:]
+    private(set) var writePoints: [WritePoint]
+    private(set) var hintMap: [WriteHint: Int] = [:]
+    private var clock: UInt64 = 0
+    private var freeCursor = 0
+
+    private(set) var dirtyTotal = 0
+    private(set) var cachedTotal = 0
+    private(set) var resets = 0
+    private(set) var finishes = 0
+    private(set) var finishWaste = 0
+    private(set) var invalidations = 0
+
+    /// Non-open buckets holding dirty data, by live fraction in 1/256 steps (bcachefs's
+    /// fragmentation LRU, quantised): index 0 holds the emptiest buckets, copygc's victims.
+    private(set) var fragmentationIndex: [Set<BucketIndex>] = Array(repeating: [], count: 257)
+
+    static let metadataWritePoint = 0
+    static let copygcWritePoint = 1
+
+    init(
+        buckets: [BucketRecord],
+        bucketSectors: UInt32,
+        sectorsPerBlock: UInt32,
+        zoneSize: UInt64,
+        zoneBudget: Int,
+        configuration: AllocatorConfiguration
+    ) {
+        self.buckets = buckets
+        self.bucketSectors = bucketSectors
+        self.sectorsPerBlock = sectorsPerBlock
+        self.zoneSize = zoneSize
+        self.zoneBudget = zoneBudget
+        self.metadataZoneSlots = configuration.metadataZoneSlots
+        self.copygcZoneSlots = configuration.copygcZoneSlots
+        self.userZoneBudget = zoneBudget - configuration.metadataZoneSlots - configuration.copygcZoneSlots
+        let usable = buckets.filter { !$0.unusable }.count
+        self.usableBucketCount = usable
+        // The copygc reserve, as bcachefs's `bch2_recalc_capacity` (reserved = max(gc_reserve,
+        // what the allocator itself holds back)): at least the buckets normal writes may not
+        // take, so the capacity reported to users is capacity they can actually fill.
+        let total = usable * Int(bucketSectors)
+        let reserve = max(
+            Int((Double(total) * configuration.copygcReserve).rounded(.up)),
+            (configuration.metadataZoneSlots + configuration.copygcZoneSlots) * Int(bucketSectors)
+        )
+        self.usableSectors = max(0, total - reserve) / Int(sectorsPerBlock) * Int(sectorsPerBlock)
+        var points = [WritePoint(kind: .metadata), WritePoint(kind: .copygc)]
+        points += Array(repeating: WritePoint(kind: .user), count: max(userZoneBudget, 0))
+        self.writePoints = points
+        self.hintMap = [.metadata: Self.metadataWritePoint, .copygc: Self.copygcWritePoint]
+    }
+
+    // MARK: - Queries
+
+    func state(of bucket: BucketIndex) -> BucketState {
+        buckets[bucket.zone].state(bucketSectors: bucketSectors)
+    }
+
+    func isStale(_ pointer: DataPointer) -> Bool {
+        guard pointer.bucket.zone < buckets.count else { return true }
+        return buckets[pointer.bucket.zone].generation != pointer.generation
+    }
+
+    /// Buckets held back from an allocation at `watermark` (see ``Watermark``): normal writes
+    /// leave one bucket per copygc and metadata zone slot, copygc leaves the metadata slots.
+    func heldBack(_ watermark: Watermark) -> Int {
+        switch watermark {
+        case .normal: copygcZoneSlots + metadataZoneSlots
+        case .copygc: metadataZoneSlots
+        case .metadata: 0
+        }
+    }
+
+    /// Written sectors holding nothing live, in buckets that are not open.
+    var fragmentedSectors: Int {
+        var total = 0
+        for record in buckets where !record.unusable && !record.isOpen && !record.resetting {
+            total += Int(record.allocatedSectors) - Int(record.liveSectors)
+        }
+        return total
+    }
+
+    /// Dead sectors in buckets that still hold dirty data: what copygc can reclaim by moving the
+    /// live rest (empty and cached-only buckets are reusable without copygc).
+    var copygcReclaimableSectors: Int {
+        var total = 0
+        for record in buckets where !record.unusable && !record.isOpen && !record.resetting && record.dirtySectors > 0 {
+            total += Int(record.allocatedSectors) - Int(record.liveSectors)
+        }
+        return total
+    }
+
+    // MARK: - Write points
+
+    /// The write point for `hint`: its own while user write points last, else the least
+    /// recently used one is taken over (bcachefs's `writepoint_find`).
+    mutating func writePoint(for hint: WriteHint) -> Int {
+        clock += 1
+        if let index = hintMap[hint] {
+            writePoints[index].lastUsed = clock
+            return index
+        }
+        precondition(hint.isUser, "dedicated write points are bound at init")
+        let users = 2..<writePoints.count
+        let index =
+            users.first { writePoints[$0].hints.isEmpty }
+            ?? users.min { writePoints[$0].lastUsed < writePoints[$1].lastUsed }!
+        if writePoints[index].hints.count >= 1, writePoints[index].hints.count > 64 {
+            // Keep the hint map bounded: forget the oldest mappings of a heavily shared point.
+            for old in writePoints[index].hints.prefix(32) {
+                hintMap[old] = nil
+                writePoints[index].hints.remove(old)
+            }
+        }
+        hintMap[hint] = index
+        writePoints[index].hints.insert(hint)
+        writePoints[index].lastUsed = clock
+        return index
+    }
+
+    // MARK: - Reservation
+
+    /// The budget class whose zone slots a write point of `kind` uses: its own, or the user
+    /// class when the configuration reserves no slot for it.
+    func budgetClass(_ kind: WritePoint.Kind) -> WritePoint.Kind {
+        switch kind {
+        case .user: .user
+        case .copygc: copygcZoneSlots > 0 ? .copygc : .user
+        case .metadata: metadataZoneSlots > 0 ? .metadata : .user
+        }
+    }
+
+    /// Zone slots (open buckets) of a budget class.
+    func zoneSlots(_ kind: WritePoint.Kind) -> Int {
+        switch kind {
+        case .user: userZoneBudget
+        case .copygc: copygcZoneSlots
+        case .metadata: metadataZoneSlots
+        }
+    }
+
+    /// Decides the next step of reserving `sectors` through write point `wp`. With `split`,
+    /// fewer sectors may be reserved (what is left in the current bucket); the caller asks again
+    /// for the rest. `holding` are the buckets of pieces the caller already reserved for this
+    /// request (they hold zone slots the request cannot wait for, and their cached data is not
+    /// invalidated to make room for the rest of the request).
+    mutating func tryReserve(
+        sectors: UInt32,
+        writePoint wp: Int,
+        watermark: Watermark,
+        cached: Bool,
+        split: Bool,
+        holding: Set<BucketIndex> = []
+    ) throws(AllocationError) -> Step {
+        if !cached, watermark == .normal, dirtyTotal + Int(sectors) > usableSectors {
+            throw AllocationError(
+                code: .noSpace,
+                message: "no space: \(sectors) more dirty sectors would exceed the usable capacity of "
+                    + "\(usableSectors) sectors (\(dirtyTotal) live; the copygc reserve keeps the rest free for "
+                    + "copygc); delete data first"
+            )
+        }
+        clock += 1
+        writePoints[wp].lastUsed = clock
+        if let bucket = writePoints[wp].openBucket {
+            let free = bucketSectors - buckets[bucket.zone].allocatedSectors
+            if free >= sectors || (split && free > 0) {
+                return .reserved(bump(bucket, sectors: min(free, sectors), cached: cached))
+            }
+            if free == 0 {
+                // Full: it leaves the write point now, the open set once its writes are committed.
+                leaveWritePoint(bucket, finishWhenIdle: false)
+                var ignored = Aftermath()
+                settle(bucket, into: &ignored)
+            } else if openBuckets[bucket]!.inFlight == 0 {
+                // Too full for this no-split request: finish it (the rest is wasted), move on.
+                markFinishing(bucket)
+                return .finish(bucket)
+            } else {
+                // Same, but reservations in it are still being written: finish it after them.
+                leaveWritePoint(bucket, finishWhenIdle: true)
+            }
+        }
+        let kind = budgetClass(writePoints[wp].kind)
+        // A partially written bucket of this class (bcachefs's partial list) wastes nothing. Not
+        // while full buckets of this write point are in flight: its zone is open already, so it
+        // could not share their slot.
+        if let partial = adoptablePartial(of: kind, sectors: sectors, split: split),
+            !openBuckets.values.contains(where: { $0.retiring && $0.chain == wp && !$0.finishWhenIdle })
+        {
+            openBuckets[partial]!.writePoint = wp
+            openBuckets[partial]!.chain = wp
+            writePoints[wp].openBucket = partial
+            let free = bucketSectors - buckets[partial.zone].allocatedSectors
+            return .reserved(bump(partial, sectors: min(free, sectors), cached: cached))
+        }
+        // Find a bucket before giving up a zone slot for it: finishing a zone for nothing wastes it.
+        let (reusable, resetting) = reusableBuckets(sparing: holding)
+        guard reusable > heldBack(watermark) else {
+            return try noBucket(watermark: watermark, reusable: reusable, resetting: resetting)
+        }
+        let usage = slotUsage(kind)
+        // With full buckets of its own still in flight, a fresh bucket joins their chain and
+        // needs no slot of its own.
+        if !usage.chains.contains(wp), usage.used >= zoneSlots(kind) {
+            // The open bucket that wastes least when finished: the one with the least room left.
+            // (An owned bucket whose write point still has full buckets in flight frees no slot.)
+            let inClass = openBuckets.values.filter { $0.kind == kind }
+            let idle = inClass.filter { ob in
+                ob.inFlight == 0 && !ob.retiring
+                    && (ob.writePoint == nil || !usage.retiringChains.contains(ob.writePoint!))
+            }
+            let victim = idle.max { a, b in
+                let (x, y) = (buckets[a.bucket.zone].allocatedSectors, buckets[b.bucket.zone].allocatedSectors)
+                return x != y ? x < y : a.bucket > b.bucket
+            }
+            if let victim {
+                markFinishing(victim.bucket)
+                return .finish(victim.bucket)
+            }
+            if inClass.contains(where: { $0.finishing || !holding.contains($0.bucket) }) {
+                return .wait(
+                    reason: "all \(zoneSlots(kind)) zone slots of \(kind) write points are taken by buckets with "
+                        + "writes in flight",
+                    kickCopygc: false
+                )
+            }
+            throw AllocationError(
+                code: .invalidRequest,
+                message: "a reservation spanning \(holding.count + 1) buckets needs more than the \(zoneSlots(kind)) "
+                    + "zone slots of \(kind) write points (a bucket it leaves partly written stays open until it is "
+                    + "committed); reserve less at a time, or use write(_:hint:), which writes piece by piece"
+            )
+        }
+        return openNewBucket(for: wp, kind: kind, sectors: sectors, cached: cached, sparing: holding)
+    }
+
+    /// What to do when no bucket is available at `watermark`: wait for resets in progress, wait
+    /// for copygc when it can reclaim space, else fail at once.
+    private func noBucket(watermark: Watermark, reusable: Int, resetting: Int) throws(AllocationError) -> Step {
+        let situation =
+            "no free bucket for a \(watermark) allocation (\(reusable) reusable, \(heldBack(watermark)) held back "
+            + "for copygc and metadata)"
+        if resetting > 0 {
+            return .wait(reason: "\(situation), \(resetting) being reset", kickCopygc: false)
+        }
+        let fragmented = copygcReclaimableSectors
+        if watermark != .copygc, fragmented >= Int(bucketSectors) {
+            return .wait(reason: "\(situation), \(fragmented) fragmented sectors to reclaim", kickCopygc: true)
+        }
+        let lagging = buckets.reduce(0) { $0 + ($1.state(bucketSectors: bucketSectors) == .needsGCGens ? 1 : 0) }
+        throw AllocationError(
+            code: .noSpace,
+            message: "no space: \(situation) and \(fragmented) fragmented sectors, too few for copygc to reclaim "
+                + "a bucket"
+                + (lagging > 0
+                    ? "; \(lagging) empty buckets wait for their oldest generations to be updated "
+                        + "(updateOldestGenerations)" : "")
+                + "; delete data to make room"
+        )
+    }
+
+    /// Zone slots of class `kind` in use (see ``OpenBucket``): one per write-point chain, one per
+    /// other open bucket. `chains` are the write points with a chain, `retiringChains` those
+    /// with full buckets still in flight.
+    func slotUsage(_ kind: WritePoint.Kind) -> (used: Int, chains: Set<Int>, retiringChains: Set<Int>) {
+        var others = 0
+        var chains: Set<Int> = []
+        var retiringChains: Set<Int> = []
+        for ob in openBuckets.values where ob.kind == kind {
+            if let chain = ob.chain, ob.writePoint != nil || (ob.retiring && !ob.finishWhenIdle) {
+                chains.insert(chain)
+                if ob.retiring { retiringChains.insert(chain) }
+            } else {
+                others += 1
+            }
+        }
+        return (others + chains.count, chains, retiringChains)
+    }
+
+    /// The unowned partially written bucket of class `kind` that can take the request and has
+    /// the most room left.
+    private func adoptablePartial(of kind: WritePoint.Kind, sectors: UInt32, split: Bool) -> BucketIndex? {
+        var best: BucketIndex?
+        var bestFree: UInt32 = 0
+        for ob in openBuckets.values where ob.writePoint == nil && !ob.retiring && ob.kind == kind {
+            let free = bucketSectors - buckets[ob.bucket.zone].allocatedSectors
+            guard free > 0, split || free >= sectors else { continue }
+            if free > bestFree || (free == bestFree && ob.bucket < best!) {
+                best = ob.bucket
+                bestFree = free
+            }
+        }
+        return best
+    }
+
+    /// Buckets immediately reusable without moving data (free, empty-needing-reset, cached-only),
+    /// and buckets being reset now. `sparing` are buckets the request already wrote (its cached
+    /// data must not be invalidated under it).
+    private func reusableBuckets(sparing: Set<BucketIndex>) -> (reusable: Int, resetting: Int) {
+        var reusable = 0
+        var resetting = 0
+        for (zone, record) in buckets.enumerated() where !record.unusable && !record.isOpen {
+            if !sparing.isEmpty, sparing.contains(BucketIndex(zone)) { continue }
+            if record.resetting {
+                resetting += 1
+                continue
+            }
+            switch record.state(bucketSectors: bucketSectors) {
+            case .free, .needsReset, .cached: reusable += 1
+            default: break
+            }
+        }
+        return (reusable, resetting)
+    }
+
+    /// Opens a free bucket for `wp` and reserves in it, or asks for a reset of an empty or
+    /// cached-only bucket first. Next-fit from a rotating cursor (bcachefs's alloc_cursor): free
+    /// buckets first, then empty ones that need a reset, then cached-only ones (invalidated by a
+    /// generation bump, their cached pointers become stale).
+    private mutating func openNewBucket(
+        for wp: Int,
+        kind: WritePoint.Kind,
+        sectors: UInt32,
+        cached: Bool,
+        sparing: Set<BucketIndex>
+    ) -> Step {
+        let count = buckets.count
+        for wanted in [BucketState.free, .needsReset, .cached] {
+            for step in 0..<count {
+                let zone = (freeCursor + step) % count
+                guard buckets[zone].state(bucketSectors: bucketSectors) == wanted else { continue }
+                let bucket = BucketIndex(zone)
+                if !sparing.isEmpty, sparing.contains(bucket) { continue }
+                if wanted == .free {
+                    freeCursor = (zone + 1) % count
+                    buckets[zone].isOpen = true
+                    openBuckets[bucket] = OpenBucket(bucket: bucket, kind: kind, writePoint: wp, chain: wp)
+                    writePoints[wp].openBucket = bucket
+                    return .reserved(bump(bucket, sectors: min(bucketSectors, sectors), cached: cached))
+                }
+                buckets[zone].resetting = true
+                return .reset(bucket, buckets[zone].generation.next)
+            }
+        }
+        preconditionFailure("a reusable bucket was counted but none was found")
+    }
+
+    /// The fast path: bump the open bucket's write pointer.
+    private mutating func bump(_ bucket: BucketIndex, sectors: UInt32, cached: Bool) -> Reservation.Piece {
+        let zone = bucket.zone
+        let before = buckets[zone]
+        let offset = before.allocatedSectors
+        buckets[zone].allocatedSectors += sectors
+        if cached {
+            buckets[zone].cachedSectors += sectors
+            cachedTotal += Int(sectors)
+        } else {
+            buckets[zone].dirtySectors += sectors
+            dirtyTotal += Int(sectors)
+        }
+        openBuckets[bucket]!.inFlight += 1
+        return Reservation.Piece(
+            pointer: DataPointer(
+                bucket: bucket,
+                offset: offset,
+                sectors: sectors,
+                generation: before.generation,
+                isCached: cached
+            ),
+            deviceOffset: UInt64(zone) * zoneSize + UInt64(offset) * UInt64(DataPointer.sectorSize)
+        )
+    }
+
+    // MARK: - Open-bucket life cycle
+
+    /// What the allocator must do after a commit, an abandon or a rollback, outside the lock.
+    struct Aftermath: Sendable {
+        /// Zones to finish (``didFinish(_:)`` when done).
+        var toFinish: [BucketIndex] = []
+        /// Buckets that hold nothing live any more: reset them.
+        var toReclaim: [BucketIndex] = []
+        /// A zone slot was released or a partial bucket became adoptable: wake waiters.
+        var released = false
+    }
+
+    /// Takes `bucket` away from its write point; it stays in the open set (and holds its zone
+    /// slot) until ``settle(_:into:)`` sees it idle.
+    private mutating func leaveWritePoint(_ bucket: BucketIndex, finishWhenIdle: Bool) {
+        guard let ob = openBuckets[bucket] else { return }
+        if let owner = ob.writePoint, writePoints[owner].openBucket == bucket {
+            writePoints[owner].openBucket = nil
+        }
+        openBuckets[bucket]!.writePoint = nil
+        openBuckets[bucket]!.retiring = true
+        if finishWhenIdle { openBuckets[bucket]!.finishWhenIdle = true }
+    }
+
+    /// Takes an idle open bucket from its write point to be finished by the caller.
+    private mutating func markFinishing(_ bucket: BucketIndex) {
+        precondition(openBuckets[bucket]?.inFlight == 0, "finishing \(bucket) while writes to it are in flight")
+        leaveWritePoint(bucket, finishWhenIdle: true)
+        openBuckets[bucket]!.finishing = true
+    }
+
+    /// Settles a retiring bucket once nothing is in flight in it: finished (if it must be),
+    /// dropped from the open set (full), or kept as an unowned partial bucket for adoption.
+    private mutating func settle(_ bucket: BucketIndex, into aftermath: inout Aftermath) {
+        guard let ob = openBuckets[bucket], ob.retiring, ob.inFlight == 0, !ob.finishing else { return }
+        let allocated = buckets[bucket.zone].allocatedSectors
+        if ob.finishWhenIdle {
+            openBuckets[bucket]!.finishing = true
+            aftermath.toFinish.append(bucket)
+        } else if allocated == bucketSectors || allocated == 0 {
+            // Full on the device (its last write landed), or never written (still EMPTY).
+            removeOpen(bucket)
+            aftermath.released = true
+            if state(of: bucket) == .needsReset { aftermath.toReclaim.append(bucket) }
+        } else {
+            // Partly written (a reservation after its last write was rolled back): keep it for
+            // adoption by the next write point of its class.
+            openBuckets[bucket]!.retiring = false
+            openBuckets[bucket]!.chain = nil
+            aftermath.released = true
+        }
+    }
+
+    /// Drops `bucket` from the open set.
+    private mutating func removeOpen(_ bucket: BucketIndex) {
+        guard let ob = openBuckets[bucket] else { return }
+        if let owner = ob.writePoint, writePoints[owner].openBucket == bucket {
+            writePoints[owner].openBucket = nil
+        }
+        openBuckets[bucket] = nil
+        let before = buckets[bucket.zone]
+        buckets[bucket.zone].isOpen = false
+        reindex(bucket, before: before)
+    }
+
+    /// Takes a partially written zone found at start-up into the open set, unowned: the next
+    /// user write point that needs a bucket adopts it before opening a fresh one.
+    mutating func adoptPartial(_ bucket: BucketIndex) {
+        buckets[bucket.zone].isOpen = true
+        openBuckets[bucket] = OpenBucket(bucket: bucket, kind: .user, writePoint: nil, chain: nil)
+    }
+
+    /// Gives back reservations that were never written, when a split request failed half way:
+    /// pieces at the end of their bucket are rolled back, others are abandoned (see ``abandon``).
+    mutating func unreserve(_ pieces: [Reservation.Piece]) -> Aftermath {
+        var aftermath = Aftermath()
+        var rest: [Reservation.Piece] = []
+        for piece in pieces.reversed() where piece.pointer.sectors > 0 {
+            let bucket = piece.pointer.bucket
+            let zone = bucket.zone
+            let end = piece.pointer.offset + piece.pointer.sectors
+            guard buckets[zone].allocatedSectors == end, let ob = openBuckets[bucket], !ob.finishing,
+                !ob.finishWhenIdle
+            else {
+                rest.append(piece)
+                continue
+            }
+            let before = buckets[zone]
+            buckets[zone].allocatedSectors = piece.pointer.offset
+            if piece.pointer.isCached {
+                buckets[zone].cachedSectors -= piece.pointer.sectors
+                cachedTotal -= Int(piece.pointer.sectors)
+            } else {
+                buckets[zone].dirtySectors -= piece.pointer.sectors
+                dirtyTotal -= Int(piece.pointer.sectors)
+            }
+            openBuckets[bucket]!.inFlight -= 1
+            reindex(bucket, before: before)
+            settle(bucket, into: &aftermath)
+        }
+        let abandoned = abandon(rest)
+        aftermath.toFinish += abandoned.toFinish
+        aftermath.toReclaim += abandoned.toReclaim
+        aftermath.released = aftermath.released || abandoned.released
+        return aftermath
+    }
+
+    // MARK: - Outcomes of I/O
+
+    /// A reservation's data was written.
+    mutating func commit(_ pieces: [Reservation.Piece]) -> Aftermath {
+        var aftermath = Aftermath()
+        for piece in pieces where piece.pointer.sectors > 0 {
+            let bucket = piece.pointer.bucket
+            guard let ob = openBuckets[bucket], ob.inFlight > 0 else {
+                preconditionFailure("commit of \(piece.pointer), whose bucket has no reservation in flight")
+            }
+            openBuckets[bucket]!.inFlight -= 1
+            guard ob.inFlight == 1 else { continue }
+            if ob.retiring {
+                settle(bucket, into: &aftermath)
+            } else if buckets[bucket.zone].allocatedSectors == bucketSectors {
+                removeOpen(bucket)
+                aftermath.released = true
+                if state(of: bucket) == .needsReset { aftermath.toReclaim.append(bucket) }
+            }
+        }
+        return aftermath
+    }
+
+    /// A reservation's write failed: its sectors are not live, and its bucket can no longer be
+    /// written at the allocator's write pointer, so it is finished once nothing else is in
+    /// flight in it.
+    mutating func abandon(_ pieces: [Reservation.Piece]) -> Aftermath {
+        var aftermath = Aftermath()
+        for piece in pieces where piece.pointer.sectors > 0 {
+            let bucket = piece.pointer.bucket
+            guard openBuckets[bucket] != nil else {
+                preconditionFailure("abandon of \(piece.pointer), whose bucket is not open")
+            }
+            let before = buckets[bucket.zone]
+            if piece.pointer.isCached {
+                buckets[bucket.zone].cachedSectors -= piece.pointer.sectors
+                cachedTotal -= Int(piece.pointer.sectors)
+            } else {
+                buckets[bucket.zone].dirtySectors -= piece.pointer.sectors
+                dirtyTotal -= Int(piece.pointer.sectors)
+            }
+            reindex(bucket, before: before)
+            openBuckets[bucket]!.inFlight -= 1
+            leaveWritePoint(bucket, finishWhenIdle: true)
+            settle(bucket, into: &aftermath)
+        }
+        return aftermath
+    }
+
+    /// The zone of `bucket` was finished: the rest of its capacity is wasted. Returns true when
+    /// the bucket holds nothing live (reset it).
+    mutating func didFinish(_ bucket: BucketIndex) -> Bool {
+        let zone = bucket.zone
+        finishes += 1
+        finishWaste += Int(bucketSectors - buckets[zone].allocatedSectors)
+        buckets[zone].allocatedSectors = bucketSectors
+        if let ob = openBuckets[bucket] {
+            precondition(ob.inFlight == 0, "\(bucket) finished with \(ob.inFlight) reservations in flight")
+            removeOpen(bucket)
+        }
+        return state(of: bucket) == .needsReset
+    }
+
+    /// A zone could not be finished or reset because the device refuses it (read-only,
+    /// offline): the bucket is never used again. Its live data stays accounted (pointers into it
+    /// are still live; a read-only zone can still be read, copygc may move it).
+    mutating func retire(_ bucket: BucketIndex) {
+        removeOpen(bucket)
+        let before = buckets[bucket.zone]
+        buckets[bucket.zone].resetting = false
+        buckets[bucket.zone].unusable = true
+        reindex(bucket, before: before)
+    }
+
+    /// A reset could not be done (generation store or device error): back to needing one, with
+    /// its cached data (still on the device, still at the old generation) accounted as before.
+    mutating func resetFailed(_ bucket: BucketIndex) {
+        buckets[bucket.zone].resetting = false
+    }
+
+    /// The zone of `bucket` was reset after `generation` was made durable.
+    mutating func didReset(_ bucket: BucketIndex, to generation: BucketGeneration) {
+        let zone = bucket.zone
+        let record = buckets[zone]
+        precondition(record.resetting && record.dirtySectors == 0, "reset of \(bucket) that was not claimed for one")
+        // Cached pointers into it may still be held: the oldest generation stays behind until
+        // the holders report theirs (updateOldestGenerations, bcachefs's gc_gens).
+        let pointersMayRemain = record.cachedSectors > 0 || record.generation != record.oldestGeneration
+        if record.cachedSectors > 0 {
+            invalidations += 1
+            cachedTotal -= Int(record.cachedSectors)
+            buckets[zone].cachedSectors = 0
+        }
+        resets += 1
+        buckets[zone].generation = generation
+        if !pointersMayRemain { buckets[zone].oldestGeneration = generation }
+        buckets[zone].allocatedSectors = 0
+        buckets[zone].resetting = false
+    }
+
+    /// Claims a cached-only or empty bucket for a reset outside the allocation path (explicit
+    /// invalidation, reclaiming an emptied bucket). Returns the generation to persist, or nil if
+    /// the bucket is not reusable now. Cached sectors stay accounted until the reset is done.
+    mutating func claimForReset(_ bucket: BucketIndex) -> BucketGeneration? {
+        switch state(of: bucket) {
+        case .cached, .needsReset:
+            buckets[bucket.zone].resetting = true
+            return buckets[bucket.zone].generation.next
+        default:
+            return nil
+        }
+    }
+
+    // MARK: - Accounting
+
+    /// Marks the extent `pointer` dead (overwritten or deleted). Returns true when the bucket
+    /// became empty and should be reset.
+    mutating func markDead(_ pointer: DataPointer) -> Bool {
+        let zone = pointer.bucket.zone
+        precondition(zone < buckets.count, "markDead: \(pointer.bucket) does not exist")
+        let record = buckets[zone]
+        if record.generation != pointer.generation {
+            // > a cached pointer with a mismatched gen is silently ignored (bch2_bucket_ref_update)
+            precondition(
+                pointer.isCached,
+                "markDead of a stale dirty pointer \(pointer) (bucket is at \(record.generation)): the extent was "
+                    + "already dead, or accounting is corrupt"
+            )
+            return false
+        }
+        precondition(
+            pointer.offset + pointer.sectors <= record.allocatedSectors,
+            "markDead of \(pointer) beyond the bucket's allocated \(record.allocatedSectors) sectors"
+        )
+        if pointer.isCached {
+            precondition(record.cachedSectors >= pointer.sectors, "markDead: cached sectors underflow for \(pointer)")
+            buckets[zone].cachedSectors -= pointer.sectors
+            cachedTotal -= Int(pointer.sectors)
+        } else {
+            precondition(
+                record.dirtySectors >= pointer.sectors,
+                "markDead: dirty sectors underflow for \(pointer) (double free?)"
+            )
+            buckets[zone].dirtySectors -= pointer.sectors
+            dirtyTotal -= Int(pointer.sectors)
+        }
+        reindex(pointer.bucket, before: record)
+        return buckets[zone].state(bucketSectors: bucketSectors) == .needsReset
+    }
+
+    /// Marks the extent `pointer` live again (rebuilding accounting after a restart). Returns
+    /// false when the pointer is stale or out of range.
+    mutating func markLive(_ pointer: DataPointer) -> Bool {
+        let zone = pointer.bucket.zone
+        guard zone < buckets.count, !buckets[zone].unusable, !buckets[zone].resetting,
+            buckets[zone].generation == pointer.generation,
+            pointer.offset + pointer.sectors <= buckets[zone].allocatedSectors
+        else { return false }
+        let record = buckets[zone]
+        if pointer.isCached {
+            buckets[zone].cachedSectors += pointer.sectors
+            cachedTotal += Int(pointer.sectors)
+        } else {
+            buckets[zone].dirtySectors += pointer.sectors
+            dirtyTotal += Int(pointer.sectors)
+        }
+        precondition(
+            buckets[zone].liveSectors <= buckets[zone].allocatedSectors,
+            "markLive: more live than written in \(pointer.bucket)"
+        )
+        reindex(pointer.bucket, before: record)
+        return true
+    }
+
+    /// Lowers each bucket's oldest generation to the oldest of `pointers` (bcachefs's gc_gens);
+    /// buckets no pointer refers to get their current generation. Buckets being reset are left
+    /// alone: their reset decides (cached pointers into them may still be held).
+    mutating func updateOldestGenerations(_ pointers: [DataPointer]) {
+        var oldest: [Int: BucketGeneration] = [:]
+        for pointer in pointers where pointer.bucket.zone < buckets.count {
+            let zone = pointer.bucket.zone
+            if let current = oldest[zone] {
+                if current.isAfter(pointer.generation) { oldest[zone] = pointer.generation }
+            } else {
+                oldest[zone] = pointer.generation
+            }
+        }
+        for zone in buckets.indices where !buckets[zone].resetting {
+            let record = buckets[zone]
+            var candidate = oldest[zone] ?? record.generation
+            // Only between the recorded oldest and the current generation: a pointer newer than
+            // the bucket is bogus, one older than the recorded oldest cannot be held.
+            if candidate.isAfter(record.generation) { candidate = record.generation }
+            if record.oldestGeneration.isAfter(candidate) { candidate = record.oldestGeneration }
+            buckets[zone].oldestGeneration = candidate
+        }
+    }
+
+    // MARK: - Fragmentation index
+
+    private func level(of record: BucketRecord) -> Int? {
+        guard !record.unusable, !record.isOpen, record.dirtySectors > 0 else { return nil }
+        return Int(UInt64(record.dirtySectors) * 256 / UInt64(bucketSectors))
+    }
+
+    private mutating func reindex(_ bucket: BucketIndex, before: BucketRecord) {
+        let old = level(of: before)
+        let new = level(of: buckets[bucket.zone])
+        guard old != new else { return }
+        if let old { fragmentationIndex[old].remove(bucket) }
+        if let new { fragmentationIndex[new].insert(bucket) }
+    }
+
+    /// Buckets with dirty data that are not open, emptiest first (copygc's victim order).
+    func victims(limit: Int) -> [BucketIndex] {
+        var result: [BucketIndex] = []
+        for level in fragmentationIndex where !level.isEmpty {
+            let sorted = level.sorted {
+                buckets[$0.zone].dirtySectors < buckets[$1.zone].dirtySectors
+                    || (buckets[$0.zone].dirtySectors == buckets[$1.zone].dirtySectors && $0 < $1)
+            }
+            for bucket in sorted {
+                result.append(bucket)
+                if result.count == limit { return result }
+            }
+        }
+        return result
+    }
+
+    // MARK: - Statistics
+
+    func statistics() -> AllocatorStatistics {
+        var byState: [BucketState: Int] = [:]
+        var histogram = Array(repeating: 0, count: 10)
+        var freeSectors = 0
+        for record in buckets {
+            let state = record.state(bucketSectors: bucketSectors)
+            byState[state, default: 0] += 1
+            if state == .free { freeSectors += Int(bucketSectors) }
+            if state == .open { freeSectors += Int(bucketSectors - record.allocatedSectors) }
+            if !record.unusable, !record.isOpen, record.allocatedSectors > 0, record.liveSectors > 0 {
+                histogram[min(9, Int(record.liveSectors) * 10 / Int(bucketSectors))] += 1
+            }
+        }
+        return AllocatorStatistics(
+            bucketsByState: byState,
+            bucketCount: usableBucketCount,
+            bucketSectors: Int(bucketSectors),
+            openBuckets: slotUsage(.user).used + slotUsage(.copygc).used + slotUsage(.metadata).used,
+            zoneBudget: zoneBudget,
+            userZoneBudget: userZoneBudget,
+            dirtySectors: dirtyTotal,
+            cachedSectors: cachedTotal,
+            freeSectors: freeSectors,
+            fragmentedSectors: fragmentedSectors,
+            usableSectors: usableSectors,
+            fragmentationHistogram: histogram,
+            resets: resets,
+            finishes: finishes,
+            finishWasteSectors: finishWaste,
+            invalidations: invalidations
+        )
+    }
+}
