@@ -1,0 +1,54 @@
+// swift-tools-version:6.2
+import PackageDescription
+
+// The benchmark sub-package (package-benchmark, `Benchmarks/` layout as swift-nio and swift-crypto
+// keep it). It is a separate package so the root package's build, tests and CI do not pay for
+// the benchmark dependency graph.
+//
+//   cd Benchmarks && swift package --allow-writing-to-package-directory benchmark
+//   tools/bench-alloc-callgrind.sh          # instructions per allocation under callgrind
+let package = Package(
+    name: "benchmarks",
+    dependencies: [
+        // `name:` pins the identity: a bare `path:` dependency is named after the checkout folder,
+        // which differs in CI's clone.
+        .package(name: "zonealloc", path: "../"),
+        // MallocInterposer is required here: the default RuntimeInterposer trait pulls in a
+        // package that is not available to this toolchain's package mirror.
+        .package(url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1", traits: ["MallocInterposer"]),
+    ],
+    targets: [
+        // The allocation fast path: reserve / reserve + commit of 4 KiB through one write point.
+        .executableTarget(
+            name: "AllocatorBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "ZoneAlloc", package: "zonealloc"),
+                .product(name: "ZonedStorage", package: "zonealloc"),
+            ],
+            path: "Benchmarks/AllocatorBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // A plain executable for `valgrind --tool=callgrind` (tools/bench-alloc-callgrind.sh):
+        // N fast-path allocations after one warm-up, so (instr(N) − instr(0)) / N is the cost of
+        // one allocation. Kept outside `Benchmarks/Benchmarks` so the plugin does not treat it as a
+        // suite.
+        .executableTarget(
+            name: "AllocatorFastPathProbe",
+            dependencies: [
+                .product(name: "ZoneAlloc", package: "zonealloc"),
+                .product(name: "ZonedStorage", package: "zonealloc"),
+            ],
+            path: "Probes/AllocatorFastPathProbe"
+        ),
+    ]
+)
+
+for target in package.targets {
+    var settings = target.swiftSettings ?? []
+    settings.append(.swiftLanguageMode(.v6))
+    settings.append(.enableUpcomingFeature("ExistentialAny"))
+    settings.append(.enableUpcomingFeature("MemberImportVisibility"))
+    settings.append(.enableUpcomingFeature("InternalImportsByDefault"))
+    target.swiftSettings = settings
+}
