@@ -74,7 +74,8 @@ let package = Package(
 )
 
 // Cross-cutting settings for every Swift target (system library targets have no Swift settings).
-for target in package.targets where [.executable, .test, .regular].contains(target.type) && target.name != "CZonedShims" {
+for target in package.targets
+where [.executable, .test, .regular].contains(target.type) && target.name != "CZonedShims" {
     var settings = target.swiftSettings ?? []
     settings.append(.swiftLanguageMode(.v6))
     // Require `any` for existential types (SE-0335).

@@ -45,7 +45,9 @@ extension ZonedDevice {
     /// Closes zone `index`.
     public func closeZone(_ index: Int) throws(ZonedStorageError) { try manageZones(.close, zones: index..<index + 1) }
     /// Finishes zone `index`.
-    public func finishZone(_ index: Int) throws(ZonedStorageError) { try manageZones(.finish, zones: index..<index + 1) }
+    public func finishZone(_ index: Int) throws(ZonedStorageError) {
+        try manageZones(.finish, zones: index..<index + 1)
+    }
     /// Resets every sequential zone (RESET ALL, checklist item 49).
     public func resetAllZones() throws(ZonedStorageError) { try manageZones(.reset, offset: 0, length: 0) }
 

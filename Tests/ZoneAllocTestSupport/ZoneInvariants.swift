@@ -33,7 +33,9 @@ package enum ZoneInvariants {
         for (position, zone) in zones.enumerated() {
             let name = "zone \(zone.index)"
             if zone.index != position { problems.append("\(name) is at position \(position) of the report") }
-            if zone.start != expectedStart { problems.append("\(name) starts at \(zone.start), expected \(expectedStart)") }
+            if zone.start != expectedStart {
+                problems.append("\(name) starts at \(zone.start), expected \(expectedStart)")
+            }
             let isLast = position == zones.count - 1
             if zone.length != info.zoneSize, !(isLast && zone.length < info.zoneSize) {
                 problems.append("\(name) has length \(zone.length), zone size is \(info.zoneSize)")
@@ -66,16 +68,22 @@ package enum ZoneInvariants {
             case .notWritePointer:
                 problems.append("\(name) is sequential but NOT_WP")
             case .empty:
-                if wp != zone.start { problems.append("\(name) is EMPTY with write pointer \(wp) != start \(zone.start)") }
+                if wp != zone.start {
+                    problems.append("\(name) is EMPTY with write pointer \(wp) != start \(zone.start)")
+                }
             case .implicitOpen, .explicitOpen:
                 if zone.condition == .implicitOpen { implicitOpen += 1 } else { explicitOpen += 1 }
                 if wp < zone.start || wp >= capacityEnd {
-                    problems.append("\(name) is \(zone.condition.kernelName) with write pointer \(wp) outside [\(zone.start), \(capacityEnd))")
+                    problems.append(
+                        "\(name) is \(zone.condition.kernelName) with write pointer \(wp) outside [\(zone.start), \(capacityEnd))"
+                    )
                 }
             case .closed:
                 closed += 1
                 if wp <= zone.start || wp >= capacityEnd {
-                    problems.append("\(name) is CLOSED with write pointer \(wp) outside (\(zone.start), \(capacityEnd))")
+                    problems.append(
+                        "\(name) is CLOSED with write pointer \(wp) outside (\(zone.start), \(capacityEnd))"
+                    )
                 }
             case .full:
                 if wp != zone.end { problems.append("\(name) is FULL with write pointer \(wp) != end \(zone.end)") }
@@ -101,7 +109,11 @@ package enum ZoneInvariants {
             problems.append("\(active) active zones, max active is \(limit)")
         }
         if let usage {
-            let counted = EmulatedDevice.ResourceUsage(implicitOpen: implicitOpen, explicitOpen: explicitOpen, closed: closed)
+            let counted = EmulatedDevice.ResourceUsage(
+                implicitOpen: implicitOpen,
+                explicitOpen: explicitOpen,
+                closed: closed
+            )
             if usage != counted {
                 problems.append("resource counters \(describe(usage)) differ from the report's \(describe(counted))")
             }

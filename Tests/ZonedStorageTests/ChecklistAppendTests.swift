@@ -50,10 +50,13 @@ struct ChecklistAppendTests {
         }
     }
 
-    @Test("#28 appends are refused with EIO when they cannot be placed whole", arguments: [
-        "not a zone start", "conventional zone", "larger than the zone", "larger than the last zone",
-        "larger than the append limit", "full zone", "read-only zone", "offline zone", "does not fit", "no data",
-    ])
+    @Test(
+        "#28 appends are refused with EIO when they cannot be placed whole",
+        arguments: [
+            "not a zone start", "conventional zone", "larger than the zone", "larger than the last zone",
+            "larger than the append limit", "full zone", "read-only zone", "offline zone", "does not fit", "no data",
+        ]
+    )
     func appendRejections(_ situation: String) throws {
         var geometry = self.geometry
         geometry.maxZoneAppendBytes = 16 << 10
@@ -130,7 +133,10 @@ struct ChecklistAppendTests {
             var expected = start
             for append in placed {
                 #expect(append.offset == expected, "appends must tile the zone without gaps or overlaps")
-                #expect(try device.read(count: append.count, at: append.offset) == TestData.bytes(tag: append.tag, count: append.count))
+                #expect(
+                    try device.read(count: append.count, at: append.offset)
+                        == TestData.bytes(tag: append.tag, count: append.count)
+                )
                 expected = append.offset + UInt64(append.count)
             }
             #expect(device.peek(1).writePointer == expected)

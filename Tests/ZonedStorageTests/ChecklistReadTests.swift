@@ -25,7 +25,10 @@ struct ChecklistReadTests {
             #expect(try device.read(count: 16384, at: 0) == [UInt8](repeating: 0, count: 16384))
             let data = TestData.bytes(tag: 1, count: 4096)
             try device.write(data, at: 8192)
-            #expect(try device.read(count: 12288, at: 4096) == [UInt8](repeating: 0, count: 4096) + data + [UInt8](repeating: 0, count: 4096))
+            #expect(
+                try device.read(count: 12288, at: 4096) == [UInt8](repeating: 0, count: 4096) + data
+                    + [UInt8](repeating: 0, count: 4096)
+            )
         }
     }
 

@@ -42,11 +42,23 @@ struct ChecklistResourceTests {
     ]
 
     @Test("#55 limits are clamped as null_blk does", arguments: clampCases)
-    func limitClamps(open: Int, active: Int, sequential: Int, reportedOpen: ZoneResourceLimit, reportedActive: ZoneResourceLimit) throws {
+    func limitClamps(
+        open: Int,
+        active: Int,
+        sequential: Int,
+        reportedOpen: ZoneResourceLimit,
+        reportedActive: ZoneResourceLimit
+    ) throws {
         let geometry = TestDevices.geometry(zones: sequential + 1, conventional: 1, maxOpen: open, maxActive: active)
         try TestDevices.withMemoryDevice(geometry) { device in
-            #expect(device.info.maxOpenZones == reportedOpen, "open \(open), active \(active), \(sequential) sequential")
-            #expect(device.info.maxActiveZones == reportedActive, "open \(open), active \(active), \(sequential) sequential")
+            #expect(
+                device.info.maxOpenZones == reportedOpen,
+                "open \(open), active \(active), \(sequential) sequential"
+            )
+            #expect(
+                device.info.maxActiveZones == reportedActive,
+                "open \(open), active \(active), \(sequential) sequential"
+            )
         }
     }
 
@@ -154,8 +166,11 @@ struct ChecklistResourceTests {
             try device.writeBlocks(2)
             #expect(device.resourceUsage() == usage(implicit: 2, closed: 1))
             let before = device.inspectZones()
-            expectRefusal(.tooManyReferences, zone: 3, "write") { () throws(ZonedStorageError) in try device.writeBlocks(3) }
-            expectRefusal(.tooManyReferences, zone: 3, "open") { () throws(ZonedStorageError) in try device.openZone(3) }
+            expectRefusal(.tooManyReferences, zone: 3, "write") { () throws(ZonedStorageError) in
+                try device.writeBlocks(3)
+            }
+            expectRefusal(.tooManyReferences, zone: 3, "open") { () throws(ZonedStorageError) in try device.openZone(3)
+            }
             #expect(device.inspectZones() == before)
         }
     }

@@ -79,7 +79,8 @@ struct ChecklistWriteTests {
             let start = device.info.zoneStart(1)
             let wp = start + 4 * 4096
             for (offset, count) in [(start, 4096), (start + 4096, 3 * 4096), (start + 8192, 4 * 4096)] {
-                expectRefusal(.ioError, zone: 1, "write of \(count) at +\(offset - start)") { () throws(ZonedStorageError) in
+                expectRefusal(.ioError, zone: 1, "write of \(count) at +\(offset - start)") {
+                    () throws(ZonedStorageError) in
                     try device.write(TestData.bytes(tag: 9, count: count), at: offset)
                 }
                 #expect(device.peek(1).writePointer == wp)
@@ -242,7 +243,8 @@ struct ChecklistWriteTests {
             expectRefusal(.ioError, zone: 1) { () throws(ZonedStorageError) in
                 try device.write(TestData.bytes(tag: 1, count: 4096), at: wp + 4096)
             }
-            expectRefusal(.ioError, zone: 1, "write at the true write pointer before a report") { () throws(ZonedStorageError) in
+            expectRefusal(.ioError, zone: 1, "write at the true write pointer before a report") {
+                () throws(ZonedStorageError) in
                 try device.write(TestData.bytes(tag: 2, count: 4096), at: wp)
             }
             expectRefusal(.ioError, zone: 1, "append before a report") { () throws(ZonedStorageError) in

@@ -243,7 +243,8 @@ struct ChecklistZoneManagementTests {
 
     @Test(
         "#48 every zone operation on a READONLY or OFFLINE zone fails with EIO",
-        arguments: ZoneOperation.allCases, [ZoneCondition.readOnly, .offline]
+        arguments: ZoneOperation.allCases,
+        [ZoneCondition.readOnly, .offline]
     )
     func operationOnFaultyZone(_ operation: ZoneOperation, _ condition: ZoneCondition) throws {
         try TestDevices.withMemoryDevice(geometry) { device in

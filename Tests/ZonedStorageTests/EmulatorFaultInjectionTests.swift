@@ -15,7 +15,9 @@ struct EmulatorFaultInjectionTests {
             let start = device.info.zoneStart(2)
             device.injectFault(.failRead(nth: 2))
             #expect(try device.read(count: 8192, at: start) == data)
-            expectRefusal(.ioError, zone: 2) { () throws(ZonedStorageError) in _ = try device.read(count: 8192, at: start) }
+            expectRefusal(.ioError, zone: 2) { () throws(ZonedStorageError) in
+                _ = try device.read(count: 8192, at: start)
+            }
             #expect(try device.read(count: 8192, at: start) == data)
             #expect(device.peek(2).condition == .implicitOpen)
         }
@@ -59,7 +61,10 @@ struct EmulatorFaultInjectionTests {
             #expect(device.peek(3).condition == .implicitOpen)
             #expect(device.peek(3).writePointer == device.info.zoneStart(3))
             _ = try device.zone(3)
-            #expect(try device.append(TestData.bytes(tag: 3, count: 4096), toZoneAt: device.info.zoneStart(3)) == device.info.zoneStart(3))
+            #expect(
+                try device.append(TestData.bytes(tag: 3, count: 4096), toZoneAt: device.info.zoneStart(3))
+                    == device.info.zoneStart(3)
+            )
         }
     }
 

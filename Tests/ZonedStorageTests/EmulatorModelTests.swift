@@ -37,7 +37,10 @@ struct EmulatorModelTests {
             var run = ModelRun(
                 seed: seed,
                 device: device,
-                model: NullBlkZoneModel(geometry: variant.geometry, stickyWriteErrors: variant.options.stickyWriteErrors)
+                model: NullBlkZoneModel(
+                    geometry: variant.geometry,
+                    stickyWriteErrors: variant.options.stickyWriteErrors
+                )
             )
             run.compareState(step: -1, after: "creation")
             for step in 0..<Self.stepsPerRun where run.mismatches == 0 {
@@ -95,7 +98,10 @@ struct ModelRun {
     // MARK: - Generating operations
 
     mutating func nextOperation() -> ModelOperation {
-        enum Kind { case atWP, notAtWP, pastCapacity, conventional, misaligned, faulty, append, manage, read, report, flush, condition }
+        enum Kind {
+            case atWP, notAtWP, pastCapacity, conventional, misaligned, faulty, append, manage, read, report, flush,
+                condition
+        }
         let kind = rng.weighted([
             (30, Kind.atWP), (6, .notAtWP), (4, .pastCapacity), (4, .conventional), (2, .misaligned),
             (2, .faulty), (10, .append), (18, .manage), (10, .read), (6, .report), (3, .flush), (1, .condition),
@@ -121,7 +127,12 @@ struct ModelRun {
             let zone = model.zone(rng.pick(sequential))
             let offset = zone.condition.hasValidWritePointer ? zone.writePointer : zone.start
             let count = Int(zone.remainingCapacity) + Int(block) * rng.int(in: 1...3)
-            return .write(offset: offset, count: min(count, Int(model.capacity - offset)), tag: tag, injectedFault: false)
+            return .write(
+                offset: offset,
+                count: min(count, Int(model.capacity - offset)),
+                tag: tag,
+                injectedFault: false
+            )
         case .conventional:
             // May run past the last conventional zone into the first sequential one (item 20).
             let conventionalBytes = UInt64(model.conventionalZones) * model.zoneSize
@@ -179,7 +190,12 @@ struct ModelRun {
             let bytes = TestData.bytes(tag: tag, count: count)
             if fault { device.injectFault(.failWrite(nth: 1)) }
             let expected = model.write(bytes, at: offset, failInjected: fault)
-            compare(outcome(of: { () throws(ZonedStorageError) in try device.write(bytes, at: offset) }), expected, step, operation)
+            compare(
+                outcome(of: { () throws(ZonedStorageError) in try device.write(bytes, at: offset) }),
+                expected,
+                step,
+                operation
+            )
         case .append(let zoneStart, let count, let tag):
             let bytes = TestData.bytes(tag: tag, count: count)
             let expected = model.append(bytes, toZoneAt: zoneStart)
@@ -188,7 +204,12 @@ struct ModelRun {
             switch expected {
             case .success(let offset):
                 compare(got, nil, step, operation)
-                check(landed == offset, step, operation, "append landed at \(String(describing: landed)), model \(offset)")
+                check(
+                    landed == offset,
+                    step,
+                    operation,
+                    "append landed at \(String(describing: landed)), model \(offset)"
+                )
             case .failure(let errno):
                 compare(got, errno, step, operation)
             }
@@ -223,7 +244,12 @@ struct ModelRun {
             compare(outcome { () throws(ZonedStorageError) in try device.flush() }, nil, step, operation)
         case .setCondition(let zone, let condition):
             model.setCondition(zone, to: condition)
-            compare(outcome { () throws(ZonedStorageError) in try device.setZoneCondition(zone, to: condition) }, nil, step, operation)
+            compare(
+                outcome { () throws(ZonedStorageError) in try device.setZoneCondition(zone, to: condition) },
+                nil,
+                step,
+                operation
+            )
         }
     }
 
@@ -237,11 +263,12 @@ struct ModelRun {
         let counts = device.resourceUsage()
         let modelCounts = model.usage
         check(
-            counts == EmulatedDevice.ResourceUsage(
-                implicitOpen: modelCounts.implicitOpen,
-                explicitOpen: modelCounts.explicitOpen,
-                closed: modelCounts.closed
-            ),
+            counts
+                == EmulatedDevice.ResourceUsage(
+                    implicitOpen: modelCounts.implicitOpen,
+                    explicitOpen: modelCounts.explicitOpen,
+                    closed: modelCounts.closed
+                ),
             step,
             operation,
             "resource counts: device \(ZoneInvariants.describe(counts)), model \(modelCounts)"

@@ -60,7 +60,10 @@ struct EmulatorPersistenceTests {
             #expect(reopened.resourceUsage() == counts)
             #expect(reopened.info == device.info)
             try Self.expectData(reopened, written)
-            #expect(try reopened.read(count: 8192, at: reopened.info.zoneStart(6) + 8192) == [UInt8](repeating: 0, count: 8192))
+            #expect(
+                try reopened.read(count: 8192, at: reopened.info.zoneStart(6) + 8192)
+                    == [UInt8](repeating: 0, count: 8192)
+            )
             // The reopened device goes on from where it was.
             try reopened.writeBlocks(2)
             try reopened.writeBlocks(1)
@@ -202,7 +205,11 @@ struct EmulatorPersistenceTests {
         let reopened = try EmulatedDevice.open(at: path)
         defer { try? reopened.close() }
         // Open zones come back CLOSED (or EMPTY), nothing written by the child survives.
-        #expect(reopened.conditions == [.notWritePointer, .closed, .closed, .empty, .closed, .full, .full, .readOnly, .offline, .empty])
+        #expect(
+            reopened.conditions == [
+                .notWritePointer, .closed, .closed, .empty, .closed, .full, .full, .readOnly, .offline, .empty,
+            ]
+        )
         try Self.expectData(reopened, written)
         #expect(reopened.resourceUsage() == usage(closed: 3))
     }

@@ -24,7 +24,11 @@ struct EmulatorPowerLossTests {
 
     static let geometry = TestDevices.geometry(zones: 12, conventional: 2, capacity: 48 << 10, maxOpen: 3, maxActive: 5)
 
-    @Test("after a power loss each zone lies between its flushed and its written state", arguments: TestSeeds.model, Backing.allCases)
+    @Test(
+        "after a power loss each zone lies between its flushed and its written state",
+        arguments: TestSeeds.model,
+        Backing.allCases
+    )
     func powerLossProperty(seed: UInt64, backing: Backing) throws {
         try withTemporaryDirectory { directory in
             let path = directory.file("power.img")
@@ -128,7 +132,9 @@ struct EmulatorPowerLossTests {
                 let offset = UInt64(rng.int(in: 0..<(2 * 16))) * UInt64(block)
                 let bytes = TestData.bytes(tag: rng.next(), count: block)
                 try device.write(bytes, at: offset)
-                if conventionalDurable[offset] == nil { conventionalDurable[offset] = [UInt8](repeating: 0, count: block) }
+                if conventionalDurable[offset] == nil {
+                    conventionalDurable[offset] = [UInt8](repeating: 0, count: block)
+                }
                 conventionalLatest[offset] = bytes
             }
         }
@@ -155,8 +161,14 @@ struct EmulatorPowerLossTests {
                 // The write pointer as written data: FULL zones filled by writes end at the capacity.
                 let wp = zone.condition == .full ? zone.start + zone.capacity : zone.writePointer
                 let kept = Int(wp - zone.start)
-                #expect(kept >= expectation.durable, "\(name): write pointer +\(kept) behind the flushed +\(expectation.durable)")
-                #expect(kept <= expectation.data.count, "\(name): write pointer +\(kept) beyond the written +\(expectation.data.count)")
+                #expect(
+                    kept >= expectation.durable,
+                    "\(name): write pointer +\(kept) behind the flushed +\(expectation.durable)"
+                )
+                #expect(
+                    kept <= expectation.data.count,
+                    "\(name): write pointer +\(kept) beyond the written +\(expectation.data.count)"
+                )
                 #expect(UInt64(kept) % granularity == 0, "\(name): write pointer +\(kept) not on a block boundary")
                 let expectedCondition: ZoneCondition =
                     kept == 0 ? .empty : UInt64(kept) == zone.capacity ? .full : .closed

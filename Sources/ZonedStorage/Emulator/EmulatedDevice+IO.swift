@@ -35,7 +35,9 @@ extension EmulatedDevice {
 
     /// Reads a range inside one zone: data below the data end, zeros between the data end and
     /// the write pointer (finished zones), null_blk's 0xFF fill at and above the write pointer.
-    private func readPiece(zone index: Int, at offset: UInt64, count: Int, totalCount: Int) throws(ZonedStorageError) -> [UInt8] {
+    private func readPiece(zone index: Int, at offset: UInt64, count: Int, totalCount: Int) throws(ZonedStorageError)
+        -> [UInt8]
+    {
         try stripe(for: index).data.withLock { (data) throws(ZonedStorageError) -> [UInt8] in
             let record = state.withLock { $0.machine.zones[index] }
             if record.condition == .offline {
@@ -131,7 +133,8 @@ extension EmulatedDevice {
         }
     }
 
-    public func append(_ bytes: UnsafeRawBufferPointer, toZoneAt zoneStart: UInt64) throws(ZonedStorageError) -> UInt64 {
+    public func append(_ bytes: UnsafeRawBufferPointer, toZoneAt zoneStart: UInt64) throws(ZonedStorageError) -> UInt64
+    {
         let count = bytes.count
         // Misalignment (item 22) and an address outside the device are EINVAL. The size is not
         // checked against the end of the device: an append is addressed to a zone, so one that
@@ -159,7 +162,12 @@ extension EmulatedDevice {
                 : count == 0
                     ? "a zone append needs at least one block of data"
                     : "a zone append must address the start of a sequential zone (\(self.zoneStart(index)))"
-            throw error(ZoneRefusal(errno: .ioError, reason: why), operation: "zone append", zone: index, offset: zoneStart)
+            throw error(
+                ZoneRefusal(errno: .ioError, reason: why),
+                operation: "zone append",
+                zone: index,
+                offset: zoneStart
+            )
         }
         let failed = try countWrite("zone append")
         return try writeSequential(
@@ -250,7 +258,10 @@ extension EmulatedDevice {
                     if injectedFault {
                         state.machine.failWrite(zone: index)
                         return .failure(
-                            ZoneRefusal(errno: .ioError, reason: "injected write fault (medium error); nothing was written")
+                            ZoneRefusal(
+                                errno: .ioError,
+                                reason: "injected write fault (medium error); nothing was written"
+                            )
                         )
                     }
                     state.machine.completeWrite(zone: index, length: length)

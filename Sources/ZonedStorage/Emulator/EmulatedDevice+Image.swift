@@ -107,11 +107,14 @@ extension EmulatedDevice {
         }
     }
 
-    private static func open(fd: FileDescriptor, path: String, options: Options) throws(ZonedStorageError) -> EmulatedDevice {
+    private static func open(fd: FileDescriptor, path: String, options: Options) throws(ZonedStorageError)
+        -> EmulatedDevice
+    {
         func corrupt(_ why: String) -> ZonedStorageError {
             ZonedStorageError(
                 code: .corruptImage,
-                message: "\(path) is not a usable emulated device image: \(why); recreate it with `zonealloc device create`",
+                message:
+                    "\(path) is not a usable emulated device image: \(why); recreate it with `zonealloc device create`",
                 errno: .invalidArgument
             )
         }
@@ -180,7 +183,9 @@ extension EmulatedDevice {
 
     /// Whether `path` is a file that starts with the emulated image magic.
     public static func isEmulatedImage(path: String) -> Bool {
-        guard let fd = try? FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec]) else { return false }
+        guard let fd = try? FileDescriptor.open(FilePath(path), .readOnly, options: [.closeOnExec]) else {
+            return false
+        }
         defer { try? fd.close() }
         guard let bytes = try? readExactly(fd, path: path, offset: 0, count: 8) else { return false }
         return bytes == EmulatedImageFormat.magic
@@ -196,7 +201,8 @@ extension EmulatedDevice {
                 && record.dataEnd <= start + geometry.zoneCapacity
         case .full:
             return record.dataEnd >= start && record.dataEnd <= start + geometry.zoneCapacity
-                && (record.writePointer == start + geometry.zoneCapacity || record.writePointer == start + geometry.zoneSize)
+                && (record.writePointer == start + geometry.zoneCapacity
+                    || record.writePointer == start + geometry.zoneSize)
         default:
             return record.writePointer == record.dataEnd && record.writePointer >= start
                 && record.writePointer < start + geometry.zoneCapacity
@@ -204,7 +210,9 @@ extension EmulatedDevice {
         }
     }
 
-    private static func readExactly(_ fd: FileDescriptor, path: String, offset: UInt64, count: Int) throws(ZonedStorageError) -> [UInt8] {
+    private static func readExactly(_ fd: FileDescriptor, path: String, offset: UInt64, count: Int)
+        throws(ZonedStorageError) -> [UInt8]
+    {
         var bytes = [UInt8](repeating: 0, count: count)
         do {
             let got = try systemCall {
@@ -239,7 +247,13 @@ extension EmulatedDevice {
         try persistLock.withLock { _ throws(ZonedStorageError) in
             let rows = state.withLock { state in
                 indices.map { index in
-                    (index, state.machine.recordAfterPowerLoss(zone: index, keepingDataTo: state.machine.zones[index].flushedEnd))
+                    (
+                        index,
+                        state.machine.recordAfterPowerLoss(
+                            zone: index,
+                            keepingDataTo: state.machine.zones[index].flushedEnd
+                        )
+                    )
                 }
             }
             try writeRows(fd, rows: rows)
@@ -258,7 +272,9 @@ extension EmulatedDevice {
             for i in runStart..<runEnd { bytes += EmulatedImageFormat.encode(rows[i].1) }
             let offset = Int64(EmulatedImageFormat.headerSize + rows[runStart].0 * EmulatedImageFormat.rowSize)
             do {
-                _ = try systemCall { try unsafe bytes.withUnsafeBytes { raw in try unsafe fd.writeAll(toAbsoluteOffset: offset, raw) } }
+                _ = try systemCall {
+                    try unsafe bytes.withUnsafeBytes { raw in try unsafe fd.writeAll(toAbsoluteOffset: offset, raw) }
+                }
             } catch {
                 throw ZonedStorageError(
                     code: .systemCall,
@@ -274,9 +290,15 @@ extension EmulatedDevice {
         guard case .file(_, let dataOffset) = backing else { return }
         let bytes = EmulatedImageFormat.encode(.init(clean: clean, geometry: geometry, dataOffset: dataOffset))
         do {
-            _ = try systemCall { try unsafe bytes.withUnsafeBytes { raw in try unsafe fd.writeAll(toAbsoluteOffset: 0, raw) } }
+            _ = try systemCall {
+                try unsafe bytes.withUnsafeBytes { raw in try unsafe fd.writeAll(toAbsoluteOffset: 0, raw) }
+            }
         } catch {
-            throw ZonedStorageError(code: .systemCall, message: "writing the header of \(path) failed: \(error)", errno: error)
+            throw ZonedStorageError(
+                code: .systemCall,
+                message: "writing the header of \(path) failed: \(error)",
+                errno: error
+            )
         }
         try backingSync()
     }

@@ -30,7 +30,11 @@ extension EmulatedDevice {
         public var writebackThreshold: Int
 
         /// Creates options; the defaults model a mainline kernel with a volatile write cache.
-        public init(writeCache: WriteCacheMode = .volatile, stickyWriteErrors: Bool = true, writebackThreshold: Int = 8 << 20) {
+        public init(
+            writeCache: WriteCacheMode = .volatile,
+            stickyWriteErrors: Bool = true,
+            writebackThreshold: Int = 8 << 20
+        ) {
             self.writeCache = writeCache
             self.stickyWriteErrors = stickyWriteErrors
             self.writebackThreshold = writebackThreshold

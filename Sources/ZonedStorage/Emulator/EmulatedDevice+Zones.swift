@@ -12,7 +12,9 @@ extension EmulatedDevice {
         return first < last ? first..<last : nil
     }
 
-    public func reportZones(offset: UInt64, length: UInt64, filter: ZoneReportFilter) throws(ZonedStorageError) -> [Zone] {
+    public func reportZones(offset: UInt64, length: UInt64, filter: ZoneReportFilter) throws(ZonedStorageError)
+        -> [Zone]
+    {
         guard let range = zoneRange(offset: offset, length: length) else {
             return try state.withLock { (state) throws(ZonedStorageError) -> [Zone] in
                 if state.closed { throw closedError("zone report") }
@@ -295,7 +297,11 @@ extension EmulatedDevice {
                         keptEnd = record.flushedEnd
                     }
                     if let pending = data.pending[index], keptEnd > record.flushedEnd {
-                        try backingWrite(&data, offset: record.flushedEnd, bytes: pending[0..<Int(keptEnd - record.flushedEnd)])
+                        try backingWrite(
+                            &data,
+                            offset: record.flushedEnd,
+                            bytes: pending[0..<Int(keptEnd - record.flushedEnd)]
+                        )
                     }
                     data.pending[index] = nil
                     state.withLock { state in

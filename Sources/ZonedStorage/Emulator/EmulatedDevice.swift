@@ -98,7 +98,9 @@ public final class EmulatedDevice: ZonedDevice {
     ///   - storage: `.memory` keeps data, `.metadataOnly` keeps only zone state.
     ///   - options: write cache and error behaviour.
     /// - Throws: ``ZonedStorageError/Code/invalidGeometry`` for a geometry Linux would refuse.
-    public convenience init(geometry: EmulatedGeometry, storage: Storage = .memory, options: Options = Options()) throws(ZonedStorageError) {
+    public convenience init(geometry: EmulatedGeometry, storage: Storage = .memory, options: Options = Options())
+        throws(ZonedStorageError)
+    {
         let valid = try geometry.validated()
         let backing: Backing =
             switch storage {
@@ -155,7 +157,8 @@ public final class EmulatedDevice: ZonedDevice {
     static func describe(_ zone: Zone) -> String {
         if zone.type == .conventional { return "conventional" }
         if zone.condition.hasValidWritePointer {
-            return "\(zone.condition.kernelName), write pointer \(zone.writePointer) (+\(zone.writePointer - zone.start) "
+            return
+                "\(zone.condition.kernelName), write pointer \(zone.writePointer) (+\(zone.writePointer - zone.start) "
                 + "of \(zone.capacity) capacity)"
         }
         return "\(zone.condition.kernelName), no valid write pointer"

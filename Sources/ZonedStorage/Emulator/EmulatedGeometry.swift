@@ -112,7 +112,9 @@ public struct EmulatedGeometry: Sendable, Hashable, Codable {
             throw fail("\(zoneCount) zones of \(zoneSize) bytes exceed the largest device size of \(Int64.max) bytes")
         }
         guard maxOpenZones >= 0, maxActiveZones >= 0 else {
-            throw fail("zone limits must be 0 (no limit) or positive, got open \(maxOpenZones), active \(maxActiveZones)")
+            throw fail(
+                "zone limits must be 0 (no limit) or positive, got open \(maxOpenZones), active \(maxActiveZones)"
+            )
         }
         guard zoneWriteGranularity >= logicalBlockSize, zoneWriteGranularity % logicalBlockSize == 0,
             zoneCapacity % UInt64(zoneWriteGranularity) == 0
@@ -123,7 +125,8 @@ public struct EmulatedGeometry: Sendable, Hashable, Codable {
             )
         }
         var result = self
-        result.maxZoneAppendBytes = min(maxZoneAppendBytes, zoneCapacity) / UInt64(logicalBlockSize)
+        result.maxZoneAppendBytes =
+            min(maxZoneAppendBytes, zoneCapacity) / UInt64(logicalBlockSize)
             * UInt64(logicalBlockSize)
         guard result.maxZoneAppendBytes > 0 else {
             throw fail("maximum zone append size \(maxZoneAppendBytes) is smaller than one logical block")

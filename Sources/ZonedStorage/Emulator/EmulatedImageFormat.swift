@@ -86,7 +86,9 @@ enum EmulatedImageFormat {
         }
         let version = get(bytes, 8, width: 4)
         guard version == UInt64(Self.version) else {
-            return .failure(Problem(reason: "its format version is \(version); this zonealloc reads version \(Self.version)"))
+            return .failure(
+                Problem(reason: "its format version is \(version); this zonealloc reads version \(Self.version)")
+            )
         }
         let vendorBytes = bytes[80..<144].prefix { $0 != 0 }
         let geometry = EmulatedGeometry(

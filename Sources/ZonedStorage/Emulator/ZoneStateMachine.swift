@@ -38,7 +38,10 @@ struct ZoneStateMachine: Sendable {
 
     /// Restores a state machine from saved zone records (an image reopened), recounting resources.
     init(geometry: EmulatedGeometry, stickyWriteErrors: Bool, records: [ZoneRecord]) {
-        precondition(records.count == geometry.zoneCount, "zone table has \(records.count) rows, geometry \(geometry.zoneCount)")
+        precondition(
+            records.count == geometry.zoneCount,
+            "zone table has \(records.count) rows, geometry \(geometry.zoneCount)"
+        )
         self.geometry = geometry
         self.stickyWriteErrors = stickyWriteErrors
         self.implicitCloseCursor = geometry.conventionalZones
@@ -193,7 +196,9 @@ struct ZoneStateMachine: Sendable {
     /// `index` and performs the condition change that precedes the data transfer (EMPTY or
     /// CLOSED → IMP_OPEN). Returns the offset where the data goes; call ``completeWrite`` after
     /// the data is stored, or ``failWrite`` if storing it failed.
-    mutating func beginWrite(zone index: Int, at offset: UInt64, length: UInt64, append: Bool) throws(ZoneRefusal) -> UInt64 {
+    mutating func beginWrite(zone index: Int, at offset: UInt64, length: UInt64, append: Bool) throws(ZoneRefusal)
+        -> UInt64
+    {
         precondition(!isConventional(index), "beginWrite on conventional zone \(index)")
         do {
             return try checkedBeginWrite(zone: index, at: offset, length: length, append: append)
@@ -205,7 +210,9 @@ struct ZoneStateMachine: Sendable {
         }
     }
 
-    private mutating func checkedBeginWrite(zone index: Int, at offset: UInt64, length: UInt64, append: Bool) throws(ZoneRefusal) -> UInt64 {
+    private mutating func checkedBeginWrite(zone index: Int, at offset: UInt64, length: UInt64, append: Bool)
+        throws(ZoneRefusal) -> UInt64
+    {
         let record = zones[index]
         if record.condition == .offline {
             throw ZoneRefusal(errno: .ioError, reason: "the zone is offline and can be neither read nor written")
