@@ -29,7 +29,18 @@ extension ZonedDevice {
     }
 
     /// Applies `operation` to the zones numbered `indices`.
+    ///
+    /// - Throws: ``ZonedStorageError`` `.invalidArgument` (EINVAL) when `indices` reaches outside
+    ///   the device's zones, or what the device's zone management returns.
     public func manageZones(_ operation: ZoneOperation, zones indices: Range<Int>) throws(ZonedStorageError) {
+        guard indices.lowerBound >= 0, indices.upperBound <= info.zoneCount else {
+            throw ZonedStorageError(
+                code: .invalidArgument,
+                message: "cannot \(operation) zones \(indices.lowerBound)..<\(indices.upperBound) of \(path): "
+                    + "the device has zones 0..<\(info.zoneCount); pass zone numbers in that range",
+                errno: .invalidArgument
+            )
+        }
         guard !indices.isEmpty else { return }
         try manageZones(
             operation,

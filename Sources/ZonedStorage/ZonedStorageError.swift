@@ -111,6 +111,17 @@ public struct ZonedStorageError: Error, Sendable, CustomStringConvertible {
         case .inappropriateIOCTLForDevice: "ENOTTY"
         case .remoteIOError: "EREMOTEIO"
         case .resourceBusy: "EBUSY"
+        case .fileExists: "EEXIST"
+        case .resourceTemporarilyUnavailable: "EAGAIN"
+        case .readOnlyFileSystem: "EROFS"
+        case .fileTooLarge: "EFBIG"
+        case .notDirectory: "ENOTDIR"
+        case .isDirectory: "EISDIR"
+        case .tooManyOpenFiles: "EMFILE"
+        case .noMemory: "ENOMEM"
+        case .interrupted: "EINTR"
+        case .timedOut: "ETIMEDOUT"
+        case .noSuchAddressOrDevice: "ENXIO"
         default: "errno \(errno.rawValue)"
         }
     }

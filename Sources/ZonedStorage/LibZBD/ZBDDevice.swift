@@ -58,9 +58,6 @@ public final class ZBDDevice: ZonedDevice {
 
     private let state: Mutex<State>
 
-    /// The errno of a SCSI device refusing a command (`EREMOTEIO`), which swift-system does not name.
-    private static let remoteIOErrno = Errno(rawValue: EREMOTEIO)
-
     /// What a caller can use instead of a path that is not a zoned block device.
     private static let zonedDeviceAdvice =
         "zonealloc needs a host-managed zoned block device (SMR, NVMe ZNS, null_blk zoned=1) or an "
@@ -613,7 +610,7 @@ public final class ZBDDevice: ZonedDevice {
     private static func code(for errno: Errno?) -> ZonedStorageError.Code {
         switch errno {
         case .ioError?: .ioError
-        case remoteIOErrno?: .ioError
+        case Errno.remoteIOError?: .ioError
         case .tooManyReferences?: .tooManyOpenZones
         case .overflow?: .tooManyActiveZones
         case .invalidArgument?: .invalidArgument
@@ -675,7 +672,7 @@ public final class ZBDDevice: ZonedDevice {
         let state = zone.map { " Now: \(Self.describe($0))." } ?? ""
         let why: String
         switch error.errno {
-        case .ioError?, Self.remoteIOErrno?:
+        case .ioError?, Errno.remoteIOError?:
             let refusals: String =
                 switch operation {
                 case .reset, .finish:
@@ -733,7 +730,7 @@ public final class ZBDDevice: ZonedDevice {
         let partial = error.detail.map { " (\($0))" } ?? ""
         let why: String
         switch error.errno {
-        case .ioError?, Self.remoteIOErrno?:
+        case .ioError?, Errno.remoteIOError?:
             if write {
                 let hint =
                     if let zone, zone.condition.hasValidWritePointer, zone.writePointer != offset {

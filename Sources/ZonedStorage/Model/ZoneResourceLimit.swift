@@ -2,6 +2,8 @@
 ///
 /// The kernel reports 0 for "no limit"; a device whose sysfs attribute cannot be read has an
 /// unknown limit, which is not the same thing: the allocator must then assume a default cap.
+///
+/// Encoded (JSON) as the kernel's number: the limit, `0` for unlimited, `null` for unknown.
 public enum ZoneResourceLimit: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The device enforces no limit (reported as 0).
     case unlimited
@@ -36,5 +38,26 @@ public enum ZoneResourceLimit: Sendable, Hashable, Codable, CustomStringConverti
         case .limit(let n): "\(n)"
         case .unknown: "unknown"
         }
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() {
+            self = .unknown
+            return
+        }
+        let value = try container.decode(Int.self)
+        guard value >= 0 else {
+            throw DecodingError.dataCorruptedError(
+                in: container,
+                debugDescription: "a zone limit is 0 (unlimited), a positive count or null (unknown), not \(value)"
+            )
+        }
+        self.init(kernelValue: value)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        if let kernelValue { try container.encode(kernelValue) } else { try container.encodeNil() }
     }
 }
