@@ -1,3 +1,4 @@
+import Foundation
 import SystemPackage
 import Testing
 import ZoneAllocTestSupport
@@ -197,6 +198,17 @@ struct ChecklistGeometryTests {
             #expect(zones[2].condition == .full && zones[2].writePointer == zones[2].end)
             #expect(zones[3].writePointer == Zone.invalidWritePointer)
             #expect(zones[4].writePointer == Zone.invalidWritePointer)
+        }
+    }
+
+    @Test("#7 a zone limit is encoded as the kernel's number: the limit, 0 for none, null for unknown")
+    func limitEncoding() throws {
+        let limits: [ZoneResourceLimit] = [.limit(14), .unlimited, .unknown]
+        let json = String(decoding: try JSONEncoder().encode(limits), as: UTF8.self)
+        #expect(json == "[14,0,null]")
+        #expect(try JSONDecoder().decode([ZoneResourceLimit].self, from: Data(json.utf8)) == limits)
+        #expect(throws: DecodingError.self) {
+            try JSONDecoder().decode([ZoneResourceLimit].self, from: Data("[-1]".utf8))
         }
     }
 }

@@ -333,4 +333,17 @@ struct ChecklistZoneManagementTests {
             #expect(device.conditions[4...] == [.empty, .empty, .empty, .empty])
         }
     }
+
+    @Test("zone numbers outside the device are refused with EINVAL before any zone changes")
+    func zoneIndicesOutsideTheDevice() throws {
+        try TestDevices.withMemoryDevice(TestDevices.tight) { device in
+            try device.writeBlocks(3)
+            for range in [10..<13, -1..<2, 12..<13] {
+                let refused = #expect(throws: ZonedStorageError.self) { try device.manageZones(.reset, zones: range) }
+                #expect(refused?.errno == .invalidArgument)
+                #expect(refused?.message.contains("0..<12") == true)
+            }
+            #expect(device.peek(3).condition == .implicitOpen)
+        }
+    }
 }

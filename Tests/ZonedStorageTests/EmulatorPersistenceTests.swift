@@ -213,4 +213,42 @@ struct EmulatorPersistenceTests {
         try Self.expectData(reopened, written)
         #expect(reopened.resourceUsage() == usage(closed: 3))
     }
+
+    @Test("replacing an image that another program has open fails and leaves it intact")
+    func overwriteInUseIsRefused() throws {
+        try TestDevices.withFileDevice(Self.geometry) { device, path in
+            let data = try device.writeBlocks(1, 2, tag: 3)
+            try device.flush()
+            let refused = #expect(throws: ZonedStorageError.self) {
+                _ = try EmulatedDevice.create(at: path, geometry: Self.geometry, overwrite: true)
+            }
+            #expect(refused?.errno == .wouldBlock)
+            #expect(try device.read(count: data.count, at: device.info.zoneStart(1)) == data)
+            try device.close()
+            let reopened = try EmulatedDevice.open(at: path)
+            defer { try? reopened.close() }
+            #expect(try reopened.read(count: data.count, at: reopened.info.zoneStart(1)) == data)
+        }
+    }
+
+    @Test("a close whose final flush fails reports EIO, releases the image and leaves it at the last flush")
+    func closeWithFailingFlush() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory.file("flaky.img")
+            let device = try EmulatedDevice.create(at: path, geometry: Self.geometry)
+            let durable = try device.writeBlocks(1, 1, tag: 4)
+            try device.flush()
+            try device.writeBlocks(1, 2, tag: 5)
+            device.injectFault(.failFlush(nth: 1))
+            let failed = #expect(throws: ZonedStorageError.self) { try device.close() }
+            #expect(failed?.errno == .ioError)
+            let again = #expect(throws: ZonedStorageError.self) { try device.close() }
+            #expect(again?.code == .deviceClosed)
+
+            let reopened = try EmulatedDevice.open(at: path)
+            defer { try? reopened.close() }
+            #expect(reopened.peek(1).writePointer == reopened.info.zoneStart(1) + 4096)
+            #expect(try reopened.read(count: 4096, at: reopened.info.zoneStart(1)) == durable)
+        }
+    }
 }
