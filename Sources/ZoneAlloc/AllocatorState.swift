@@ -14,6 +14,9 @@ struct AllocatorState: Sendable {
         /// when `kickCopygc`), or the zone slots are taken by writes in flight. Wait (bounded)
         /// for a bucket or slot to be released, then ask again.
         case wait(reason: String, kickCopygc: Bool)
+        /// The decision needs the exact state of open buckets whose write points hold it in their
+        /// cursors (or the capacity their credit sets aside): detach every cursor, then ask again.
+        case foldWritePoints
     }
 
     let bucketSectors: UInt32
@@ -26,12 +29,25 @@ struct AllocatorState: Sendable {
     let usableSectors: Int
     let usableBucketCount: Int
 
+    /// Every bucket's record. Changed only through ``update(_:_:)``, which keeps
+    /// ``stateCounts`` and ``fragmentationIndex`` in step.
     private(set) var buckets: [BucketRecord]
+    /// How many buckets are in each state (indexed by ``BucketState/ordinal``), so the
+    /// allocation path counts reusable buckets without scanning.
+    private(set) var stateCounts: [Int] = Array(repeating: 0, count: BucketState.allCases.count)
     private(set) var openBuckets: [BucketIndex: OpenBucket] = [:]
-    private(set) var writePoints: [WritePoint]
-    private(set) var hintMap: [WriteHint: Int] = [:]
-    private var clock: UInt64 = 0
+    private(set) var writePoints: [WritePointRecord]
     private var freeCursor = 0
+
+    /// Whether each write point's cursor is attached (see ``WritePointCursor``). Outside the
+    /// allocator's lock, exactly the write points that own an open bucket are attached.
+    private(set) var attached: [Bool]
+    /// Dirty-sector credit handed to each attached cursor when it was attached.
+    private(set) var granted: [UInt32]
+    /// The sum of ``granted``: capacity set aside for the cursors. While it is not 0,
+    /// `dirtyTotal + outstandingCredit <= usableSectors`, so a dirty allocation a cursor covers
+    /// from its credit never takes live data beyond the usable capacity.
+    private(set) var outstandingCredit = 0
 
     private(set) var dirtyTotal = 0
     private(set) var cachedTotal = 0
@@ -44,9 +60,6 @@ struct AllocatorState: Sendable {
     /// fragmentation LRU, quantised): index 0 holds the emptiest buckets, copygc's victims.
     private(set) var fragmentationIndex: [Set<BucketIndex>] = Array(repeating: [], count: 257)
 
-    static let metadataWritePoint = 0
-    static let copygcWritePoint = 1
-
     init(
         buckets: [BucketRecord],
         bucketSectors: UInt32,
@@ -56,6 +69,7 @@ struct AllocatorState: Sendable {
         configuration: AllocatorConfiguration
     ) {
         self.buckets = buckets
+        for record in buckets { stateCounts[record.state(bucketSectors: bucketSectors).ordinal] += 1 }
         self.bucketSectors = bucketSectors
         self.sectorsPerBlock = sectorsPerBlock
         self.zoneSize = zoneSize
@@ -74,10 +88,11 @@ struct AllocatorState: Sendable {
             (configuration.metadataZoneSlots + configuration.copygcZoneSlots) * Int(bucketSectors)
         )
         self.usableSectors = max(0, total - reserve) / Int(sectorsPerBlock) * Int(sectorsPerBlock)
-        var points = [WritePoint(kind: .metadata), WritePoint(kind: .copygc)]
-        points += Array(repeating: WritePoint(kind: .user), count: max(userZoneBudget, 0))
+        var points = [WritePointRecord(kind: .metadata), WritePointRecord(kind: .copygc)]
+        points += Array(repeating: WritePointRecord(kind: .user), count: max(userZoneBudget, 0))
         self.writePoints = points
-        self.hintMap = [.metadata: Self.metadataWritePoint, .copygc: Self.copygcWritePoint]
+        self.attached = Array(repeating: false, count: points.count)
+        self.granted = Array(repeating: 0, count: points.count)
     }
 
     // MARK: - Queries
@@ -120,34 +135,6 @@ struct AllocatorState: Sendable {
         return total
     }
 
-    // MARK: - Write points
-
-    /// The write point for `hint`: its own while user write points last, else the least
-    /// recently used one is taken over (bcachefs's `writepoint_find`).
-    mutating func writePoint(for hint: WriteHint) -> Int {
-        clock += 1
-        if let index = hintMap[hint] {
-            writePoints[index].lastUsed = clock
-            return index
-        }
-        precondition(hint.isUser, "dedicated write points are bound at init")
-        let users = 2..<writePoints.count
-        let index =
-            users.first { writePoints[$0].hints.isEmpty }
-            ?? users.min { writePoints[$0].lastUsed < writePoints[$1].lastUsed }!
-        if writePoints[index].hints.count >= 1, writePoints[index].hints.count > 64 {
-            // Keep the hint map bounded: forget the oldest mappings of a heavily shared point.
-            for old in writePoints[index].hints.prefix(32) {
-                hintMap[old] = nil
-                writePoints[index].hints.remove(old)
-            }
-        }
-        hintMap[hint] = index
-        writePoints[index].hints.insert(hint)
-        writePoints[index].lastUsed = clock
-        return index
-    }
-
     // MARK: - Reservation
 
     /// The budget class whose zone slots a write point of `kind` uses: its own, or the user
@@ -182,6 +169,11 @@ struct AllocatorState: Sendable {
         split: Bool,
         holding: Set<BucketIndex> = []
     ) throws(AllocationError) -> Step {
+        precondition(!attached[wp], "write point \(wp): deciding with its cursor attached")
+        if !cached, outstandingCredit > 0, dirtyTotal + outstandingCredit + Int(sectors) > usableSectors {
+            // Cursors' credit may be what stands in the way: take it back, then decide exactly.
+            return .foldWritePoints
+        }
         if !cached, watermark == .normal, dirtyTotal + Int(sectors) > usableSectors {
             throw AllocationError(
                 code: .noSpace,
@@ -190,12 +182,10 @@ struct AllocatorState: Sendable {
                     + "copygc); delete data first"
             )
         }
-        clock += 1
-        writePoints[wp].lastUsed = clock
         if let bucket = writePoints[wp].openBucket {
             let free = bucketSectors - buckets[bucket.zone].allocatedSectors
             if free >= sectors || (split && free > 0) {
-                return .reserved(bump(bucket, sectors: min(free, sectors), cached: cached))
+                return .reserved(bump(bucket, sectors: min(free, sectors), cached: cached, writePoint: wp))
             }
             if free == 0 {
                 // Full: it leaves the write point now, the open set once its writes are committed.
@@ -222,7 +212,7 @@ struct AllocatorState: Sendable {
             openBuckets[partial]!.chain = wp
             writePoints[wp].openBucket = partial
             let free = bucketSectors - buckets[partial.zone].allocatedSectors
-            return .reserved(bump(partial, sectors: min(free, sectors), cached: cached))
+            return .reserved(bump(partial, sectors: min(free, sectors), cached: cached, writePoint: wp))
         }
         // Find a bucket before giving up a zone slot for it: finishing a zone for nothing wastes it.
         let (reusable, resetting) = reusableBuckets(sparing: holding)
@@ -233,6 +223,11 @@ struct AllocatorState: Sendable {
         // With full buckets of its own still in flight, a fresh bucket joins their chain and
         // needs no slot of its own.
         if !usage.chains.contains(wp), usage.used >= zoneSlots(kind) {
+            // Choosing a bucket to finish needs the exact write pointers and in-flight counts of
+            // the class's open buckets, which attached cursors hold.
+            if openBuckets.values.contains(where: { $0.kind == kind && $0.writePoint.map { attached[$0] } == true }) {
+                return .foldWritePoints
+            }
             // The open bucket that wastes least when finished: the one with the least room left.
             // (An owned bucket whose write point still has full buckets in flight frees no slot.)
             let inClass = openBuckets.values.filter { $0.kind == kind }
@@ -326,23 +321,22 @@ struct AllocatorState: Sendable {
 
     /// Buckets immediately reusable without moving data (free, empty-needing-reset, cached-only),
     /// and buckets being reset now. `sparing` are buckets the request already wrote (its cached
-    /// data must not be invalidated under it).
+    /// data must not be invalidated under it). Counted, not scanned.
     private func reusableBuckets(sparing: Set<BucketIndex>) -> (reusable: Int, resetting: Int) {
-        var reusable = 0
-        var resetting = 0
-        for (zone, record) in buckets.enumerated() where !record.unusable && !record.isOpen {
-            if !sparing.isEmpty, sparing.contains(BucketIndex(zone)) { continue }
-            if record.resetting {
-                resetting += 1
-                continue
-            }
-            switch record.state(bucketSectors: bucketSectors) {
-            case .free, .needsReset, .cached: reusable += 1
+        var reusable = count(.free) + count(.needsReset) + count(.cached)
+        var resetting = count(.resetting)
+        for bucket in sparing {
+            switch state(of: bucket) {
+            case .free, .needsReset, .cached: reusable -= 1
+            case .resetting: resetting -= 1
             default: break
             }
         }
         return (reusable, resetting)
     }
+
+    /// The number of buckets in `state`.
+    func count(_ state: BucketState) -> Int { stateCounts[state.ordinal] }
 
     /// Opens a free bucket for `wp` and reserves in it, or asks for a reset of an empty or
     /// cached-only bucket first. Next-fit from a rotating cursor (bcachefs's alloc_cursor): free
@@ -355,40 +349,43 @@ struct AllocatorState: Sendable {
         cached: Bool,
         sparing: Set<BucketIndex>
     ) -> Step {
-        let count = buckets.count
-        for wanted in [BucketState.free, .needsReset, .cached] {
-            for step in 0..<count {
-                let zone = (freeCursor + step) % count
+        let total = buckets.count
+        for wanted in [BucketState.free, .needsReset, .cached] where count(wanted) > 0 {
+            for step in 0..<total {
+                let zone = (freeCursor + step) % total
                 guard buckets[zone].state(bucketSectors: bucketSectors) == wanted else { continue }
                 let bucket = BucketIndex(zone)
                 if !sparing.isEmpty, sparing.contains(bucket) { continue }
                 if wanted == .free {
-                    freeCursor = (zone + 1) % count
-                    buckets[zone].isOpen = true
+                    freeCursor = (zone + 1) % total
+                    update(zone) { $0.isOpen = true }
                     openBuckets[bucket] = OpenBucket(bucket: bucket, kind: kind, writePoint: wp, chain: wp)
                     writePoints[wp].openBucket = bucket
-                    return .reserved(bump(bucket, sectors: min(bucketSectors, sectors), cached: cached))
+                    return .reserved(bump(bucket, sectors: min(bucketSectors, sectors), cached: cached, writePoint: wp))
                 }
-                buckets[zone].resetting = true
+                update(zone) { $0.resetting = true }
                 return .reset(bucket, buckets[zone].generation.next)
             }
         }
         preconditionFailure("a reusable bucket was counted but none was found")
     }
 
-    /// The fast path: bump the open bucket's write pointer.
-    private mutating func bump(_ bucket: BucketIndex, sectors: UInt32, cached: Bool) -> Reservation.Piece {
+    /// Bumps the open bucket's write pointer under the allocator's lock (the slow path's bump;
+    /// the fast one is ``WritePointCursor/bump(_:cached:writePoint:)``).
+    private mutating func bump(
+        _ bucket: BucketIndex,
+        sectors: UInt32,
+        cached: Bool,
+        writePoint wp: Int
+    ) -> Reservation.Piece {
         let zone = bucket.zone
         let before = buckets[zone]
         let offset = before.allocatedSectors
-        buckets[zone].allocatedSectors += sectors
-        if cached {
-            buckets[zone].cachedSectors += sectors
-            cachedTotal += Int(sectors)
-        } else {
-            buckets[zone].dirtySectors += sectors
-            dirtyTotal += Int(sectors)
+        update(zone) { record in
+            record.allocatedSectors += sectors
+            if cached { record.cachedSectors += sectors } else { record.dirtySectors += sectors }
         }
+        if cached { cachedTotal += Int(sectors) } else { dirtyTotal += Int(sectors) }
         openBuckets[bucket]!.inFlight += 1
         return Reservation.Piece(
             pointer: DataPointer(
@@ -398,7 +395,8 @@ struct AllocatorState: Sendable {
                 generation: before.generation,
                 isCached: cached
             ),
-            deviceOffset: UInt64(zone) * zoneSize + UInt64(offset) * UInt64(DataPointer.sectorSize)
+            deviceOffset: UInt64(zone) * zoneSize + UInt64(offset) * UInt64(DataPointer.sectorSize),
+            writePoint: Int32(wp)
         )
     }
 
@@ -462,15 +460,13 @@ struct AllocatorState: Sendable {
             writePoints[owner].openBucket = nil
         }
         openBuckets[bucket] = nil
-        let before = buckets[bucket.zone]
-        buckets[bucket.zone].isOpen = false
-        reindex(bucket, before: before)
+        update(bucket.zone) { $0.isOpen = false }
     }
 
     /// Takes a partially written zone found at start-up into the open set, unowned: the next
     /// user write point that needs a bucket adopts it before opening a fresh one.
     mutating func adoptPartial(_ bucket: BucketIndex) {
-        buckets[bucket.zone].isOpen = true
+        update(bucket.zone) { $0.isOpen = true }
         openBuckets[bucket] = OpenBucket(bucket: bucket, kind: .user, writePoint: nil, chain: nil)
     }
 
@@ -489,17 +485,9 @@ struct AllocatorState: Sendable {
                 rest.append(piece)
                 continue
             }
-            let before = buckets[zone]
-            buckets[zone].allocatedSectors = piece.pointer.offset
-            if piece.pointer.isCached {
-                buckets[zone].cachedSectors -= piece.pointer.sectors
-                cachedTotal -= Int(piece.pointer.sectors)
-            } else {
-                buckets[zone].dirtySectors -= piece.pointer.sectors
-                dirtyTotal -= Int(piece.pointer.sectors)
-            }
+            update(zone) { $0.allocatedSectors = piece.pointer.offset }
+            unaccount(piece.pointer)
             openBuckets[bucket]!.inFlight -= 1
-            reindex(bucket, before: before)
             settle(bucket, into: &aftermath)
         }
         let abandoned = abandon(rest)
@@ -516,20 +504,28 @@ struct AllocatorState: Sendable {
         var aftermath = Aftermath()
         for piece in pieces where piece.pointer.sectors > 0 {
             let bucket = piece.pointer.bucket
-            guard let ob = openBuckets[bucket], ob.inFlight > 0 else {
+            guard let ob = openBuckets[bucket], ob.inFlight > 0,
+                buckets[bucket.zone].generation == piece.pointer.generation
+            else {
                 preconditionFailure("commit of \(piece.pointer), whose bucket has no reservation in flight")
             }
             openBuckets[bucket]!.inFlight -= 1
-            guard ob.inFlight == 1 else { continue }
-            if ob.retiring {
-                settle(bucket, into: &aftermath)
-            } else if buckets[bucket.zone].allocatedSectors == bucketSectors {
-                removeOpen(bucket)
-                aftermath.released = true
-                if state(of: bucket) == .needsReset { aftermath.toReclaim.append(bucket) }
-            }
+            settleCommitted(bucket, into: &aftermath)
         }
         return aftermath
+    }
+
+    /// After a commit left `bucket` with nothing in flight: a retiring bucket is settled, a full
+    /// one leaves the open set (its zone is FULL on the device now), releasing its zone slot.
+    mutating func settleCommitted(_ bucket: BucketIndex, into aftermath: inout Aftermath) {
+        guard let ob = openBuckets[bucket], ob.inFlight == 0 else { return }
+        if ob.retiring {
+            settle(bucket, into: &aftermath)
+        } else if buckets[bucket.zone].allocatedSectors == bucketSectors {
+            removeOpen(bucket)
+            aftermath.released = true
+            if state(of: bucket) == .needsReset { aftermath.toReclaim.append(bucket) }
+        }
     }
 
     /// A reservation's write failed: its sectors are not live, and its bucket can no longer be
@@ -542,15 +538,7 @@ struct AllocatorState: Sendable {
             guard openBuckets[bucket] != nil else {
                 preconditionFailure("abandon of \(piece.pointer), whose bucket is not open")
             }
-            let before = buckets[bucket.zone]
-            if piece.pointer.isCached {
-                buckets[bucket.zone].cachedSectors -= piece.pointer.sectors
-                cachedTotal -= Int(piece.pointer.sectors)
-            } else {
-                buckets[bucket.zone].dirtySectors -= piece.pointer.sectors
-                dirtyTotal -= Int(piece.pointer.sectors)
-            }
-            reindex(bucket, before: before)
+            unaccount(piece.pointer)
             openBuckets[bucket]!.inFlight -= 1
             leaveWritePoint(bucket, finishWhenIdle: true)
             settle(bucket, into: &aftermath)
@@ -564,7 +552,8 @@ struct AllocatorState: Sendable {
         let zone = bucket.zone
         finishes += 1
         finishWaste += Int(bucketSectors - buckets[zone].allocatedSectors)
-        buckets[zone].allocatedSectors = bucketSectors
+        let capacity = bucketSectors
+        update(zone) { $0.allocatedSectors = capacity }
         if let ob = openBuckets[bucket] {
             precondition(ob.inFlight == 0, "\(bucket) finished with \(ob.inFlight) reservations in flight")
             removeOpen(bucket)
@@ -577,16 +566,16 @@ struct AllocatorState: Sendable {
     /// are still live; a read-only zone can still be read, copygc may move it).
     mutating func retire(_ bucket: BucketIndex) {
         removeOpen(bucket)
-        let before = buckets[bucket.zone]
-        buckets[bucket.zone].resetting = false
-        buckets[bucket.zone].unusable = true
-        reindex(bucket, before: before)
+        update(bucket.zone) { record in
+            record.resetting = false
+            record.unusable = true
+        }
     }
 
     /// A reset could not be done (generation store or device error): back to needing one, with
     /// its cached data (still on the device, still at the old generation) accounted as before.
     mutating func resetFailed(_ bucket: BucketIndex) {
-        buckets[bucket.zone].resetting = false
+        update(bucket.zone) { $0.resetting = false }
     }
 
     /// The zone of `bucket` was reset after `generation` was made durable.
@@ -600,13 +589,15 @@ struct AllocatorState: Sendable {
         if record.cachedSectors > 0 {
             invalidations += 1
             cachedTotal -= Int(record.cachedSectors)
-            buckets[zone].cachedSectors = 0
         }
         resets += 1
-        buckets[zone].generation = generation
-        if !pointersMayRemain { buckets[zone].oldestGeneration = generation }
-        buckets[zone].allocatedSectors = 0
-        buckets[zone].resetting = false
+        update(zone) { record in
+            record.cachedSectors = 0
+            record.generation = generation
+            if !pointersMayRemain { record.oldestGeneration = generation }
+            record.allocatedSectors = 0
+            record.resetting = false
+        }
     }
 
     /// Claims a cached-only or empty bucket for a reset outside the allocation path (explicit
@@ -615,7 +606,7 @@ struct AllocatorState: Sendable {
     mutating func claimForReset(_ bucket: BucketIndex) -> BucketGeneration? {
         switch state(of: bucket) {
         case .cached, .needsReset:
-            buckets[bucket.zone].resetting = true
+            update(bucket.zone) { $0.resetting = true }
             return buckets[bucket.zone].generation.next
         default:
             return nil
@@ -645,17 +636,13 @@ struct AllocatorState: Sendable {
         )
         if pointer.isCached {
             precondition(record.cachedSectors >= pointer.sectors, "markDead: cached sectors underflow for \(pointer)")
-            buckets[zone].cachedSectors -= pointer.sectors
-            cachedTotal -= Int(pointer.sectors)
         } else {
             precondition(
                 record.dirtySectors >= pointer.sectors,
                 "markDead: dirty sectors underflow for \(pointer) (double free?)"
             )
-            buckets[zone].dirtySectors -= pointer.sectors
-            dirtyTotal -= Int(pointer.sectors)
         }
-        reindex(pointer.bucket, before: record)
+        unaccount(pointer)
         return buckets[zone].state(bucketSectors: bucketSectors) == .needsReset
     }
 
@@ -667,19 +654,19 @@ struct AllocatorState: Sendable {
             buckets[zone].generation == pointer.generation,
             pointer.offset + pointer.sectors <= buckets[zone].allocatedSectors
         else { return false }
-        let record = buckets[zone]
-        if pointer.isCached {
-            buckets[zone].cachedSectors += pointer.sectors
-            cachedTotal += Int(pointer.sectors)
-        } else {
-            buckets[zone].dirtySectors += pointer.sectors
-            dirtyTotal += Int(pointer.sectors)
-        }
+        precondition(outstandingCredit == 0, "markLive with cursor credit outstanding")
         precondition(
-            buckets[zone].liveSectors <= buckets[zone].allocatedSectors,
+            buckets[zone].liveSectors + pointer.sectors <= buckets[zone].allocatedSectors,
             "markLive: more live than written in \(pointer.bucket)"
         )
-        reindex(pointer.bucket, before: record)
+        update(zone) { record in
+            if pointer.isCached {
+                record.cachedSectors += pointer.sectors
+            } else {
+                record.dirtySectors += pointer.sectors
+            }
+        }
+        if pointer.isCached { cachedTotal += Int(pointer.sectors) } else { dirtyTotal += Int(pointer.sectors) }
         return true
     }
 
@@ -703,7 +690,7 @@ struct AllocatorState: Sendable {
             // the bucket is bogus, one older than the recorded oldest cannot be held.
             if candidate.isAfter(record.generation) { candidate = record.generation }
             if record.oldestGeneration.isAfter(candidate) { candidate = record.oldestGeneration }
-            buckets[zone].oldestGeneration = candidate
+            update(zone) { $0.oldestGeneration = candidate }
         }
     }
 
@@ -714,12 +701,36 @@ struct AllocatorState: Sendable {
         return Int(UInt64(record.dirtySectors) * 256 / UInt64(bucketSectors))
     }
 
-    private mutating func reindex(_ bucket: BucketIndex, before: BucketRecord) {
-        let old = level(of: before)
-        let new = level(of: buckets[bucket.zone])
-        guard old != new else { return }
-        if let old { fragmentationIndex[old].remove(bucket) }
-        if let new { fragmentationIndex[new].insert(bucket) }
+    /// Changes the record of bucket `zone` and keeps ``stateCounts`` and ``fragmentationIndex`` in
+    /// step with it: every change to a bucket record goes through here.
+    private mutating func update(_ zone: Int, _ change: (inout BucketRecord) -> Void) {
+        let before = buckets[zone]
+        change(&buckets[zone])
+        let after = buckets[zone]
+        let (oldState, newState) = (
+            before.state(bucketSectors: bucketSectors), after.state(bucketSectors: bucketSectors)
+        )
+        if oldState != newState {
+            stateCounts[oldState.ordinal] -= 1
+            stateCounts[newState.ordinal] += 1
+        }
+        let (oldLevel, newLevel) = (level(of: before), level(of: after))
+        if oldLevel != newLevel {
+            if let oldLevel { fragmentationIndex[oldLevel].remove(BucketIndex(zone)) }
+            if let newLevel { fragmentationIndex[newLevel].insert(BucketIndex(zone)) }
+        }
+    }
+
+    /// Takes the sectors of `pointer` out of its bucket's and the total live accounting.
+    private mutating func unaccount(_ pointer: DataPointer) {
+        update(pointer.bucket.zone) { record in
+            if pointer.isCached {
+                record.cachedSectors -= pointer.sectors
+            } else {
+                record.dirtySectors -= pointer.sectors
+            }
+        }
+        if pointer.isCached { cachedTotal -= Int(pointer.sectors) } else { dirtyTotal -= Int(pointer.sectors) }
     }
 
     /// Buckets with dirty data that are not open, emptiest first (copygc's victim order).
@@ -770,6 +781,109 @@ struct AllocatorState: Sendable {
             finishes: finishes,
             finishWasteSectors: finishWaste,
             invalidations: invalidations
+        )
+    }
+}
+
+// MARK: - Cursors
+
+/// Handing an open bucket's bump state to its write point's cursor and taking it back (see
+/// ``WritePointCursor``). ``BucketAllocator`` does the cursor locking; these keep the books.
+extension AllocatorState {
+    /// Attaches write point `wp`'s cursor to its open bucket: the cursor now owns the bucket's
+    /// write pointer and in-flight count, and gets dirty-sector credit: the bucket's room, but
+    /// no more than an equal share (one per write point) of the usable capacity not yet live or
+    /// set aside. The share keeps credit from covering all the room left on a nearly full device,
+    /// where every allocation beyond a cursor's credit would take it all back.
+    mutating func attach(_ wp: Int) -> WritePointCursor {
+        precondition(!attached[wp], "write point \(wp) attached twice")
+        guard let bucket = writePoints[wp].openBucket, let ob = openBuckets[bucket] else {
+            preconditionFailure("write point \(wp) attached without an open bucket")
+        }
+        let record = buckets[bucket.zone]
+        let share = (usableSectors - dirtyTotal - outstandingCredit) / writePoints.count
+        let credit = max(0, min(Int(bucketSectors - record.allocatedSectors), share))
+        granted[wp] = UInt32(credit)
+        outstandingCredit += credit
+        attached[wp] = true
+        return WritePointCursor(
+            bucket: bucket.rawValue,
+            generation: record.generation,
+            allocated: record.allocatedSectors,
+            capacity: bucketSectors,
+            zoneStart: UInt64(bucket.zone) * zoneSize,
+            inFlight: ob.inFlight,
+            credit: UInt32(credit)
+        )
+    }
+
+    /// Folds what write point `wp`'s cursor did since it was attached back into the state
+    /// (write pointer, accounting, in-flight count, unused credit), checking that the cursor is
+    /// consistent with the bucket it was attached to.
+    mutating func detach(_ wp: Int, from cursor: WritePointCursor) {
+        precondition(attached[wp], "write point \(wp) detached but not attached")
+        guard let bucket = writePoints[wp].openBucket, openBuckets[bucket] != nil else {
+            preconditionFailure("write point \(wp): attached cursor but no open bucket")
+        }
+        let zone = bucket.zone
+        let record = buckets[zone]
+        precondition(
+            cursor.bucket == bucket.rawValue && cursor.generation == record.generation
+                && cursor.capacity == bucketSectors && cursor.zoneStart == UInt64(zone) * zoneSize,
+            "write point \(wp): cursor (bucket \(cursor.bucket), \(cursor.generation)) is not on its open \(bucket) "
+                + "at \(record.generation)"
+        )
+        let handedOut = UInt64(cursor.pendingDirty) + UInt64(cursor.pendingCached)
+        precondition(
+            UInt64(cursor.allocated) == UInt64(record.allocatedSectors) + handedOut
+                && cursor.allocated <= bucketSectors,
+            "write point \(wp): cursor write pointer \(cursor.allocated) is not \(record.allocatedSectors) + "
+                + "\(handedOut) handed out in \(bucket)"
+        )
+        precondition(
+            UInt64(cursor.credit) + UInt64(cursor.pendingDirty) == UInt64(granted[wp]),
+            "write point \(wp): credit \(cursor.credit) + \(cursor.pendingDirty) dirty sectors is not the "
+                + "\(granted[wp]) granted"
+        )
+        precondition(cursor.inFlight >= 0, "write point \(wp): negative in-flight count in \(bucket)")
+        update(zone) { record in
+            record.allocatedSectors = cursor.allocated
+            record.dirtySectors += cursor.pendingDirty
+            record.cachedSectors += cursor.pendingCached
+        }
+        dirtyTotal += Int(cursor.pendingDirty)
+        cachedTotal += Int(cursor.pendingCached)
+        openBuckets[bucket]!.inFlight = cursor.inFlight
+        outstandingCredit -= Int(granted[wp])
+        granted[wp] = 0
+        attached[wp] = false
+    }
+
+    /// The write point whose attached cursor holds `bucket`, if any.
+    func attachedOwner(of bucket: BucketIndex) -> Int? {
+        guard bucket.zone < buckets.count, buckets[bucket.zone].isOpen, let owner = openBuckets[bucket]?.writePoint,
+            attached[owner]
+        else { return nil }
+        return owner
+    }
+
+    /// Checks the cursor bookkeeping while cursors are attached (outside the allocator's lock,
+    /// exactly the write points owning a bucket are attached; the credit sums up and fits).
+    func checkCursorBookkeeping() {
+        for wp in writePoints.indices {
+            precondition(
+                attached[wp] == (writePoints[wp].openBucket != nil),
+                "write point \(wp): attached \(attached[wp]) but open bucket \(String(describing: writePoints[wp].openBucket))"
+            )
+            precondition(attached[wp] || granted[wp] == 0, "write point \(wp): credit granted while detached")
+        }
+        precondition(
+            granted.reduce(0) { $0 + Int($1) } == outstandingCredit,
+            "outstanding credit \(outstandingCredit) is not the sum of the granted credit"
+        )
+        precondition(
+            outstandingCredit == 0 || dirtyTotal + outstandingCredit <= usableSectors,
+            "cursor credit \(outstandingCredit) + \(dirtyTotal) dirty sectors exceed the usable \(usableSectors)"
         )
     }
 }

@@ -3,13 +3,23 @@ package import ZonedStorage
 
 extension BucketAllocator {
     /// Checks the allocator's invariants and traps with a message on the first broken one:
-    /// accounting sums equal a recount, zone slots in use within the zone budget and each class
-    /// within its slots, open-bucket and write-point links consistent, live sectors within
-    /// written sectors, generations at most 96 ahead of the oldest live pointer, the
-    /// fragmentation index complete. Compiled only with `ZONEALLOC_INTERNAL_CHECKS` (debug builds).
+    /// accounting sums equal a recount, bucket state counts equal a recount, zone slots in use
+    /// within the zone budget and each class within its slots, open-bucket and write-point links
+    /// consistent, live sectors within written sectors, generations at most 96 ahead of the
+    /// oldest live pointer, the fragmentation index complete, the hint map consistent, and every
+    /// write point's cursor consistent with its open bucket (attached exactly when it owns one,
+    /// its write pointer = the state's + what it handed out, its credit within the usable
+    /// capacity; checked as each cursor is folded in). Compiled only with
+    /// `ZONEALLOC_INTERNAL_CHECKS` (debug builds).
     package func checkInvariants() {
         #if ZONEALLOC_INTERNAL_CHECKS
-        state.withLock { $0.checkInvariants() }
+        directory.withLock { $0.checkInvariants() }
+        state.withLock { state in
+            state.checkCursorBookkeeping()
+            detachAll(&state)
+            state.checkInvariants()
+            attachOwners(&state)
+        }
         #endif
     }
 
@@ -18,7 +28,7 @@ extension BucketAllocator {
     /// (nothing allocated) or FULL. Returns the mismatches in words (empty when consistent).
     package func deviceMismatches() throws(ZonedStorageError) -> [String] {
         let zones = try device.reportZones()
-        return state.withLock { state in
+        return withState(detaching: .all) { state in
             var problems: [String] = []
             for zone in zones where zone.isSequential {
                 let record = state.buckets[zone.index]
@@ -50,10 +60,15 @@ extension BucketAllocator {
 }
 
 extension AllocatorState {
+    /// Checks the state's invariants; every cursor must be detached (folded in).
     func checkInvariants() {
+        precondition(!attached.contains(true), "checking the state with cursors attached")
+        precondition(outstandingCredit == 0, "credit outstanding with every cursor detached")
         var dirty = 0
         var cached = 0
+        var counts = Array(repeating: 0, count: stateCounts.count)
         for (zone, record) in buckets.enumerated() {
+            counts[record.state(bucketSectors: bucketSectors).ordinal] += 1
             dirty += Int(record.dirtySectors)
             cached += Int(record.cachedSectors)
             precondition(record.allocatedSectors <= bucketSectors, "bucket \(zone): allocated beyond capacity")
@@ -80,6 +95,7 @@ extension AllocatorState {
             }
         }
         precondition(dirty == dirtyTotal, "dirty sectors: recount \(dirty), total \(dirtyTotal)")
+        precondition(counts == stateCounts, "bucket state counts: recount \(counts), kept \(stateCounts)")
         precondition(cached == cachedTotal, "cached sectors: recount \(cached), total \(cachedTotal)")
         var slotsInUse = 0
         for kind in [WritePoint.Kind.user, .copygc, .metadata] {
@@ -116,7 +132,6 @@ extension AllocatorState {
             if let bucket = wp.openBucket {
                 precondition(openBuckets[bucket]?.writePoint == index, "write point \(index): open bucket link broken")
             }
-            for hint in wp.hints { precondition(hintMap[hint] == index, "write point \(index): hint map broken") }
         }
     }
 }

@@ -4,13 +4,16 @@ public import ZonedStorage
 /// bcachefs's bucket allocator on a zoned device: every sequential zone is a bucket, written only
 /// at its write pointer through write points, reused by a generation increment and a zone reset.
 ///
-/// The fast path (``reserve(sectors:for:watermark:cached:split:)`` when the write point's open
-/// bucket has room) is a bump of the bucket's write pointer under one short lock: no I/O, no
-/// system call. Slow paths decide under the lock and act outside it: finishing a zone, making a
-/// new generation durable and resetting a zone, or waiting (bounded) for copygc or a zone slot.
+/// The fast path (``reserve(sectors:through:watermark:cached:split:)`` when the write point's
+/// open bucket has room) is a bump of the bucket's write pointer under the write point's own short
+/// lock: no I/O, no system call, no shared lock, so write points allocate in parallel. Slow paths
+/// take the allocator state's lock, decide, and act outside it: finishing a zone, making a new
+/// generation durable and resetting a zone, or waiting (bounded) for copygc or a zone slot.
+/// Resolve a ``WritePoint`` once (``writePoint(for:)``) for hot paths; the hint-taking methods
+/// look the hint up on every call.
 ///
-/// ``write(_:hint:watermark:cached:split:)`` reserves and writes piece by piece; writes through
-/// one write point are serialised, so each bucket is written strictly in allocation order.
+/// ``write(_:through:watermark:cached:split:)`` reserves and writes piece by piece; writes
+/// through one write point are serialised, so each bucket is written strictly in allocation order.
 ///
 /// Zone slots: open buckets never hold more zones open or active on the device than the zone
 /// budget allows (see ``AllocatorConfiguration``); a write point that gives up a partly written
@@ -21,20 +24,21 @@ public final class BucketAllocator: Sendable {
     /// The configuration the allocator was created with.
     public let configuration: AllocatorConfiguration
     let generationStore: any BucketGenerationStore
+    /// Everything but the write points' fast-path cursors; its lock is the slow path's.
     let state: Mutex<AllocatorState>
     let copygcTrigger: Mutex<(any CopygcTrigger)?>
     let waiter = FreeBucketWaiter()
-    /// One lock per write point, held while that write point's data is written, so buckets are
-    /// written in allocation order.
-    let writePointLocks: [WritePointLock]
+    /// Each write point's cursor (its fast path) and write lock, by write point number. Lock
+    /// order: the state's lock, then any one cursor; the fast path holds a cursor's lock alone.
+    @usableFromInline let writePointTable: WritePointTable
+    /// Hint → write point, under its own lock.
+    let directory: Mutex<WritePointDirectory>
     /// Sectors per bucket (the zone capacity in 512-byte sectors).
     public let bucketSectors: Int
     /// The device's logical block size in bytes; every allocation is a multiple of it.
     public let blockSize: Int
-
-    final class WritePointLock: Sendable {
-        let lock = Mutex(())
-    }
+    /// Sectors per logical block − 1: a size in sectors is whole blocks when `size & mask == 0`.
+    @usableFromInline let blockSectorMask: Int
 
     /// Creates an allocator over `device`, taking over the zones as they are.
     ///
@@ -77,6 +81,20 @@ public final class BucketAllocator: Sendable {
                 code: .device,
                 message: "cannot report the zones of \(device.path)",
                 deviceError: error
+            )
+        }
+        guard info.logicalBlockSize >= DataPointer.sectorSize, info.logicalBlockSize.nonzeroBitCount == 1 else {
+            throw AllocationError(
+                code: .unsupportedDevice,
+                message: "\(device.path) has a logical block size of \(info.logicalBlockSize) bytes; buckets need a "
+                    + "power of two of at least \(DataPointer.sectorSize)"
+            )
+        }
+        guard zones.count < Int(WritePointCursor.detachedBucket) else {
+            throw AllocationError(
+                code: .unsupportedDevice,
+                message:
+                    "\(device.path) has \(zones.count) zones; at most \(WritePointCursor.detachedBucket - 1) are supported"
             )
         }
         let sequential = zones.filter { $0.isSequential }
@@ -150,11 +168,17 @@ public final class BucketAllocator: Sendable {
         self.copygcTrigger = Mutex(copygcTrigger)
         self.bucketSectors = Int(bucketSectors)
         self.blockSize = info.logicalBlockSize
-        self.writePointLocks = (0..<state.writePoints.count).map { _ in WritePointLock() }
+        self.blockSectorMask = info.logicalBlockSize / DataPointer.sectorSize - 1
+        self.writePointTable = WritePointTable(count: state.writePoints.count)
+        self.directory = Mutex(WritePointDirectory(count: state.writePoints.count))
         self.state = Mutex(state)
         for (bucket, _) in finishList {
             try finishZone(bucket, reclaimIfEmpty: false)
         }
+    }
+
+    deinit {
+        writePointTable.deallocate()
     }
 
     /// Installs (or removes) the copygc hook.
@@ -162,22 +186,71 @@ public final class BucketAllocator: Sendable {
         copygcTrigger.withLock { $0 = trigger }
     }
 
+    // MARK: - Write points
+
+    /// The write point for `hint`: its own while user write points last; beyond that, hints
+    /// share write points, a new hint taking over the least recently used one (bcachefs's
+    /// `writepoint_find`). `.metadata` and `.copygc` always get their dedicated write points.
+    ///
+    /// Resolve once and keep the ``WritePoint`` for hot paths: allocating through it skips the
+    /// hint lookup (a hash and a shared lock) that the hint-taking methods make on every call.
+    public func writePoint(for hint: WriteHint) -> WritePoint {
+        let table = writePointTable
+        let index = directory.withLock { directory in
+            directory.resolve(hint) { table.cursor($0) { $0.uses } }
+        }
+        let kind: WritePoint.Kind =
+            switch index {
+            case WritePointDirectory.metadataWritePoint: .metadata
+            case WritePointDirectory.copygcWritePoint: .copygc
+            default: .user
+            }
+        return WritePoint(kind: kind, index: index, allocator: ObjectIdentifier(self))
+    }
+
+    /// Traps unless `writePoint` is one of this allocator's.
+    @inlinable @inline(__always)
+    func checkOwnership(of writePoint: WritePoint) {
+        precondition(writePoint.allocator == ObjectIdentifier(self), "the write point belongs to another allocator")
+    }
+
     // MARK: - Reserve, commit, abandon
 
-    /// Reserves `sectors` for a write through the write point of `hint` (the fast path: a bump of
-    /// the open bucket's write pointer).
+    /// Reserves `sectors` for a write through the write point of `hint`: the same as
+    /// ``reserve(sectors:through:watermark:cached:split:)`` with `writePoint(for: hint)`.
+    ///
+    /// - Throws: ``AllocationError`` as ``reserve(sectors:through:watermark:cached:split:)``.
+    @inlinable
+    public func reserve(
+        sectors: Int,
+        for hint: WriteHint,
+        watermark: Watermark = .normal,
+        cached: Bool = false,
+        split: Bool = true
+    ) throws(AllocationError) -> Reservation {
+        try reserve(
+            sectors: sectors,
+            through: writePoint(for: hint),
+            watermark: watermark,
+            cached: cached,
+            split: split
+        )
+    }
+
+    /// Reserves `sectors` for a write through `writePoint` (the fast path, when they fit in its
+    /// open bucket: a bump of the bucket's write pointer under the write point's lock).
     ///
     /// Write the pieces in order, and reservations of one write point in reservation order,
     /// then ``commit(_:)`` (or ``abandon(_:)`` if a write failed). Because of that order, the
     /// buckets a write point's reservations fill share one zone slot until committed: a full
     /// bucket's zone is FULL before the next one is written. When hints outnumber the user write
     /// points they share write points, so callers reserving from several threads must serialise
-    /// their writes per write point themselves (or use ``write(_:hint:watermark:cached:split:)``,
-    /// which does); never mix the two on one hint concurrently.
+    /// their writes per write point themselves (or use ``write(_:through:watermark:cached:split:)``,
+    /// which does); never mix the two on one write point concurrently.
     ///
     /// - Parameters:
     ///   - sectors: 512-byte sectors, a multiple of the logical block size.
-    ///   - hint: selects the write point.
+    ///   - writePoint: the write point, from ``writePoint(for:)`` of this allocator.
     ///   - watermark: how deep into the free buckets this may reach.
     ///   - cached: reserve cached (droppable) rather than dirty space.
     ///   - split: allow the space to span buckets (one piece per bucket); without it the request
@@ -190,15 +263,48 @@ public final class BucketAllocator: Sendable {
     ///   copygc (or writes in flight) did not free a bucket or zone slot within
     ///   ``AllocatorConfiguration/allocationWaitLimit``, `.device` / `.generationStore` when a
     ///   finish or reset failed.
+    @inlinable
     public func reserve(
         sectors: Int,
-        for hint: WriteHint,
+        through writePoint: WritePoint,
         watermark: Watermark = .normal,
         cached: Bool = false,
         split: Bool = true
     ) throws(AllocationError) -> Reservation {
+        checkOwnership(of: writePoint)
+        // The fast path: whole blocks that fit the open bucket (the cursor checks the room).
+        if sectors > 0, sectors <= bucketSectors, sectors & blockSectorMask == 0 {
+            var piece = Reservation.Piece.placeholder
+            let bumped = writePointTable.cursor(writePoint.index) {
+                $0.bump(
+                    UInt32(truncatingIfNeeded: sectors),
+                    cached: cached,
+                    writePoint: Int32(truncatingIfNeeded: writePoint.index),
+                    into: &piece
+                )
+            }
+            if bumped { return Reservation(piece) }
+        }
+        return try reserveSlowly(
+            sectors: sectors,
+            writePoint: writePoint.index,
+            watermark: watermark,
+            cached: cached,
+            split: split
+        )
+    }
+
+    /// Everything ``reserve(sectors:through:watermark:cached:split:)``'s fast path does not do:
+    /// validation, a new bucket, splitting across buckets, waiting.
+    @usableFromInline @inline(never)
+    func reserveSlowly(
+        sectors: Int,
+        writePoint wp: Int,
+        watermark: Watermark,
+        cached: Bool,
+        split: Bool
+    ) throws(AllocationError) -> Reservation {
         try validate(sectors: sectors, split: split)
-        let wp = state.withLock { $0.writePoint(for: hint) }
         var pieces: [Reservation.Piece] = []
         var remaining = UInt32(sectors)
         var waitedSince: ContinuousClock.Instant?
@@ -225,8 +331,8 @@ public final class BucketAllocator: Sendable {
     }
 
     func validate(sectors: Int, split: Bool) throws(AllocationError) {
-        let sectorsPerBlock = blockSize / DataPointer.sectorSize
-        guard sectors > 0, sectors % sectorsPerBlock == 0, sectors <= Int(UInt32.max) else {
+        let sectorsPerBlock = blockSectorMask + 1
+        guard sectors > 0, sectors & blockSectorMask == 0, sectors <= Int(UInt32.max) else {
             throw AllocationError(
                 code: .invalidRequest,
                 message: "cannot allocate \(sectors) sectors: allocations are positive multiples of the "
@@ -241,8 +347,10 @@ public final class BucketAllocator: Sendable {
         }
     }
 
-    /// Reserves the next piece of a request: the state decides under the lock, this performs
-    /// the finishes, resets and bounded waits it asks for, until a piece is handed out.
+    /// Reserves the next piece of a request on the slow path: the state decides under its lock
+    /// (with the write point's cursor detached, and every cursor when the decision needs their
+    /// exact state), this performs the finishes, resets and bounded waits it asks for, until a
+    /// piece is handed out.
     func nextPiece(
         sectors: UInt32,
         writePoint wp: Int,
@@ -255,8 +363,9 @@ public final class BucketAllocator: Sendable {
         while true {
             // Read before deciding, so a bucket released right after the decision wakes the wait.
             let epoch = waiter.current
-            let step = try state.withLock { (state) throws(AllocationError) -> AllocatorState.Step in
-                try state.tryReserve(
+            let step = try withState(detaching: .writePoint(wp)) {
+                (state) throws(AllocationError) -> AllocatorState.Step in
+                var step = try state.tryReserve(
                     sectors: sectors,
                     writePoint: wp,
                     watermark: watermark,
@@ -264,10 +373,26 @@ public final class BucketAllocator: Sendable {
                     split: split,
                     holding: holding
                 )
+                if case .foldWritePoints = step {
+                    detachAll(&state)
+                    step = try state.tryReserve(
+                        sectors: sectors,
+                        writePoint: wp,
+                        watermark: watermark,
+                        cached: cached,
+                        split: split,
+                        holding: holding
+                    )
+                }
+                if case .reserved = step { writePointTable.cursor(wp) { $0.uses &+= 1 } }
+                return step
             }
             switch step {
             case .reserved(let piece):
                 return piece
+            case .foldWritePoints:
+                // Not after every cursor was detached; ask again.
+                continue
             case .finish(let bucket):
                 try finishZone(bucket)
             case .reset(let bucket, let generation):
@@ -302,13 +427,47 @@ public final class BucketAllocator: Sendable {
 
     private func giveBack(_ pieces: [Reservation.Piece]) {
         guard !pieces.isEmpty else { return }
-        handle(state.withLock { $0.unreserve(pieces) })
+        handle(withState(detaching: .owners(of: Reservation(pieces: pieces))) { $0.unreserve(pieces) })
     }
 
     /// Records that a reservation's data was written. Buckets it filled leave the open set; a
     /// filled bucket whose data is already dead is reset.
+    ///
+    /// A one-piece reservation in its write point's open bucket is counted under that write
+    /// point's lock alone (the fast path).
+    @inlinable
     public func commit(_ reservation: Reservation) {
-        handle(state.withLock { $0.commit(reservation.pieces) })
+        if case .one(let piece) = reservation.storage {
+            switch writePointTable.cursor(Int(piece.writePoint), { $0.commit(piece) }) {
+            case .done:
+                return
+            case .full:
+                settleCommitted(piece.pointer.bucket)
+                return
+            case .elsewhere:
+                break
+            }
+        }
+        commitSlowly(reservation)
+    }
+
+    /// Commits through the allocator state: reservations of several pieces, or in buckets that
+    /// left their write point.
+    @usableFromInline @inline(never)
+    func commitSlowly(_ reservation: Reservation) {
+        handle(withState(detaching: .owners(of: reservation)) { $0.commit(reservation.pieces) })
+    }
+
+    /// A fast commit left its write point's open bucket full and idle: it leaves the open set.
+    @usableFromInline @inline(never)
+    func settleCommitted(_ bucket: BucketIndex) {
+        handle(
+            withState(detaching: .owner(of: bucket)) { state in
+                var aftermath = AllocatorState.Aftermath()
+                state.settleCommitted(bucket, into: &aftermath)
+                return aftermath
+            }
+        )
     }
 
     /// Records that writing a reservation failed: its space is not live, and its buckets are
@@ -318,30 +477,47 @@ public final class BucketAllocator: Sendable {
     /// - Throws: ``AllocationError`` `.device` if a bucket's zone could not be finished (the
     ///   bucket is then retired).
     public func abandon(_ reservation: Reservation) throws(AllocationError) {
-        if let error = handle(state.withLock { $0.abandon(reservation.pieces) }) { throw error }
+        if let error = handle(withState(detaching: .owners(of: reservation)) { $0.abandon(reservation.pieces) }) {
+            throw error
+        }
     }
 
     // MARK: - Write
 
-    /// Writes `bytes` through the write point of `hint`: reserves a piece, writes it at its
-    /// zone's write pointer, commits it, and goes on with the rest in the next bucket. Writes
-    /// through one write point are serialised, so every write lands at its zone's write pointer
-    /// and each bucket leaves its zone slot as soon as it is full.
+    /// Writes `bytes` through the write point of `hint`: the same as
+    /// ``write(_:through:watermark:cached:split:)`` with `writePoint(for: hint)`.
+    ///
+    /// - Throws: ``AllocationError`` as ``write(_:through:watermark:cached:split:)``.
+    public func write(
+        _ bytes: [UInt8],
+        hint: WriteHint,
+        watermark: Watermark = .normal,
+        cached: Bool = false,
+        split: Bool = true
+    ) throws(AllocationError) -> [DataPointer] {
+        try write(bytes, through: writePoint(for: hint), watermark: watermark, cached: cached, split: split)
+    }
+
+    /// Writes `bytes` through `writePoint`: reserves a piece, writes it at its zone's write
+    /// pointer, commits it, and goes on with the rest in the next bucket. Writes through one
+    /// write point are serialised, so every write lands at its zone's write pointer and each
+    /// bucket leaves its zone slot as soon as it is full.
     ///
     /// - Parameters:
     ///   - bytes: the data, a multiple of the logical block size.
-    ///   - hint: selects the write point; unrelated streams should use different hints.
+    ///   - writePoint: the write point, from ``writePoint(for:)`` of this allocator; unrelated
+    ///     streams should use different ones.
     ///   - watermark: how deep into the free buckets this may reach.
     ///   - cached: store as cached data (the allocator may drop it).
     ///   - split: allow the data to span buckets.
     /// - Returns: one pointer per bucket the data landed in, in order.
-    /// - Throws: ``AllocationError`` as ``reserve(sectors:for:watermark:cached:split:)``; a device
-    ///   write error is `.device` (its bucket is finished). On any error nothing this call wrote
-    ///   stays live: pieces already written are marked dead. A request beyond the usable capacity
-    ///   is refused before anything is written.
+    /// - Throws: ``AllocationError`` as ``reserve(sectors:through:watermark:cached:split:)``; a
+    ///   device write error is `.device` (its bucket is finished). On any error nothing this call
+    ///   wrote stays live: pieces already written are marked dead. A request beyond the usable
+    ///   capacity is refused before anything is written.
     public func write(
         _ bytes: [UInt8],
-        hint: WriteHint,
+        through writePoint: WritePoint,
         watermark: Watermark = .normal,
         cached: Bool = false,
         split: Bool = true
@@ -354,26 +530,33 @@ public final class BucketAllocator: Sendable {
         }
         let sectors = bytes.count / DataPointer.sectorSize
         try validate(sectors: sectors, split: split)
-        let wp = state.withLock { $0.writePoint(for: hint) }
-        return try writePointLocks[wp].lock.withLock { _ throws(AllocationError) -> [DataPointer] in
+        checkOwnership(of: writePoint)
+        let wp = writePoint.index
+        return try writePointTable.whileWriting(wp) { () throws(AllocationError) -> [DataPointer] in
             var pointers: [DataPointer] = []
             var written = 0
             var waitedSince: ContinuousClock.Instant?
             while written < bytes.count {
-                let piece: Reservation.Piece
-                do throws(AllocationError) {
-                    piece = try nextPiece(
-                        sectors: UInt32((bytes.count - written) / DataPointer.sectorSize),
-                        writePoint: wp,
-                        watermark: watermark,
-                        cached: cached,
-                        split: split,
-                        holding: pointers.isEmpty ? [] : Set(pointers.map(\.bucket)),
-                        waitedSince: &waitedSince
-                    )
-                } catch {
-                    for pointer in pointers { markDead(pointer) }
-                    throw error
+                let remaining = UInt32((bytes.count - written) / DataPointer.sectorSize)
+                var piece = Reservation.Piece.placeholder
+                let bumped = writePointTable.cursor(wp) {
+                    $0.bump(remaining, cached: cached, writePoint: Int32(truncatingIfNeeded: wp), into: &piece)
+                }
+                if !bumped {
+                    do throws(AllocationError) {
+                        piece = try nextPiece(
+                            sectors: remaining,
+                            writePoint: wp,
+                            watermark: watermark,
+                            cached: cached,
+                            split: split,
+                            holding: pointers.isEmpty ? [] : Set(pointers.map(\.bucket)),
+                            waitedSince: &waitedSince
+                        )
+                    } catch {
+                        for pointer in pointers { markDead(pointer) }
+                        throw error
+                    }
                 }
                 let count = piece.pointer.byteCount
                 do throws(ZonedStorageError) {
@@ -389,7 +572,7 @@ public final class BucketAllocator: Sendable {
                         }
                     }.get()
                 } catch {
-                    try? abandon(Reservation(pieces: [piece]))
+                    try? abandon(Reservation(piece))
                     for pointer in pointers { markDead(pointer) }
                     throw AllocationError(
                         code: .device,
@@ -397,7 +580,7 @@ public final class BucketAllocator: Sendable {
                         deviceError: error
                     )
                 }
-                commit(Reservation(pieces: [piece]))
+                commit(Reservation(piece))
                 pointers.append(piece.pointer)
                 written += count
             }
@@ -426,9 +609,9 @@ public final class BucketAllocator: Sendable {
         let empty: Bool
         do {
             try device.finishZone(bucket.zone)
-            empty = state.withLock { $0.didFinish(bucket) }
+            empty = withState(detaching: .owner(of: bucket)) { $0.didFinish(bucket) }
         } catch {
-            state.withLock { $0.retire(bucket) }
+            withState(detaching: .owner(of: bucket)) { $0.retire(bucket) }
             waiter.signal()
             throw AllocationError(
                 code: .device,
@@ -457,7 +640,7 @@ public final class BucketAllocator: Sendable {
             try device.resetZone(bucket.zone)
         } catch {
             let zone = try? device.zone(bucket.zone)
-            state.withLock { state in
+            withState(detaching: .owner(of: bucket)) { state in
                 if let zone, zone.condition == .readOnly || zone.condition == .offline {
                     state.retire(bucket)
                 } else {
@@ -502,7 +685,7 @@ public final class BucketAllocator: Sendable {
     /// A stale cached pointer is ignored. Marking a stale *dirty* pointer dead is a programmer
     /// error (a double free) and traps.
     public func markDead(_ pointer: DataPointer) {
-        let emptied = state.withLock { $0.markDead(pointer) }
+        let emptied = withState(detaching: .owner(of: pointer.bucket)) { $0.markDead(pointer) }
         if emptied { reclaim(pointer.bucket) }
     }
 
@@ -510,7 +693,8 @@ public final class BucketAllocator: Sendable {
     /// nothing) for a stale pointer or one beyond its bucket's written data.
     @discardableResult
     public func markLive(_ pointer: DataPointer) -> Bool {
-        state.withLock { $0.markLive(pointer) }
+        // Cursors' credit is taken back first: live data rebuilt here may leave none.
+        withState(detaching: .all) { $0.markLive(pointer) }
     }
 
     /// Invalidates a bucket holding only cached data: generation increment (durable first), zone
@@ -555,12 +739,14 @@ public final class BucketAllocator: Sendable {
 
     /// Live (dirty, cached) sectors of `bucket`.
     public func liveSectors(of bucket: BucketIndex) -> (dirty: Int, cached: Int) {
-        state.withLock { (Int($0.buckets[bucket.zone].dirtySectors), Int($0.buckets[bucket.zone].cachedSectors)) }
+        withState(detaching: .owner(of: bucket)) { state in
+            (Int(state.buckets[bucket.zone].dirtySectors), Int(state.buckets[bucket.zone].cachedSectors))
+        }
     }
 
     /// A snapshot of the accounting.
     public func statistics() -> AllocatorStatistics {
-        state.withLock { $0.statistics() }
+        withState(detaching: .all) { $0.statistics() }
     }
 }
 

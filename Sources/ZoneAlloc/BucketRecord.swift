@@ -10,7 +10,9 @@ struct BucketRecord: Sendable, Hashable {
     /// Live cached sectors.
     var cachedSectors: UInt32 = 0
     /// Sectors handed out since the last reset: the allocator's write pointer. Equals the
-    /// bucket's capacity after a finish.
+    /// bucket's capacity after a finish. For the open bucket of a write point whose cursor is
+    /// attached, this and the live counts lag by what the cursor handed out since (see
+    /// ``WritePointCursor``).
     var allocatedSectors: UInt32 = 0
     /// A conventional, read-only or offline zone: never a bucket.
     var unusable = false

@@ -21,3 +21,19 @@ public enum BucketState: String, Sendable, Hashable, CaseIterable, Codable {
     /// Not a bucket: a conventional, read-only or offline zone.
     case unusable
 }
+
+extension BucketState {
+    /// A dense number for each state, to index counts by state.
+    var ordinal: Int {
+        switch self {
+        case .free: 0
+        case .open: 1
+        case .dirty: 2
+        case .cached: 3
+        case .needsReset: 4
+        case .needsGCGens: 5
+        case .resetting: 6
+        case .unusable: 7
+        }
+    }
+}

@@ -30,6 +30,8 @@ struct OpenBucket: Sendable, Hashable {
     var finishWhenIdle = false
     /// A finish of its zone was handed to a caller and has not completed yet.
     var finishing = false
-    /// Reservations handed out and not yet committed or abandoned.
+    /// Reservations handed out and not yet committed or abandoned. While the owning write
+    /// point's cursor is attached, the cursor keeps the count and this copy is stale (see
+    /// ``WritePointCursor``).
     var inFlight = 0
 }

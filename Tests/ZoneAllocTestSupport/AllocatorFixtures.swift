@@ -104,24 +104,34 @@ package enum AllocatorFixtures {
     // MARK: - Device wrapper
 
     /// A `ZonedDevice` that forwards to `inner`, logs zone management and writes (successful
-    /// ones, in completion order per zone), counts resets per zone, and can report other zone
-    /// limits than the inner device (to model devices whose limits are unknown).
+    /// ones, in completion order per zone), counts resets per zone, can report other zone
+    /// limits than the inner device (to model devices whose limits are unknown), and can check
+    /// the inner device's open and active zones against a budget after every operation.
     package final class RecordingDevice: ZonedDevice {
         package let inner: EmulatedDevice
         package let log: EventLog
         package let info: DeviceInfo
+        /// The open / active zone counts checked after every write and zone operation, if any.
+        package let budget: (open: Int, active: Int)?
         private let resetCounts: Mutex<[Int: Int]> = Mutex([:])
         private let refusals = Mutex<[ZonedStorageError]>([])
+        private let overBudget = Mutex<[String]>([])
+        private let checks = Atomic<Int>(0)
+        private let peaks = Mutex((open: 0, active: 0))
 
         /// - Parameters:
         ///   - inner: the device doing the work.
         ///   - log: where events go (share it with a ``RecordingGenerationStore``).
         ///   - maxOpenZones, maxActiveZones: limits to report instead of the inner device's.
+        ///   - budget: open / active zones the inner device must never exceed; checked right
+        ///     after every write and zone operation through this wrapper (see
+        ///     ``budgetViolations``).
         package init(
             _ inner: EmulatedDevice,
             log: EventLog = EventLog(),
             maxOpenZones: ZoneResourceLimit? = nil,
-            maxActiveZones: ZoneResourceLimit? = nil
+            maxActiveZones: ZoneResourceLimit? = nil,
+            budget: (open: Int, active: Int)? = nil
         ) {
             self.inner = inner
             self.log = log
@@ -129,6 +139,31 @@ package enum AllocatorFixtures {
             if let maxOpenZones { info.maxOpenZones = maxOpenZones }
             if let maxActiveZones { info.maxActiveZones = maxActiveZones }
             self.info = info
+            self.budget = budget
+        }
+
+        /// Every time the inner device had more open or active zones than ``budget`` right
+        /// after an operation, in words.
+        package var budgetViolations: [String] { overBudget.withLock { $0 } }
+
+        /// How many operations were followed by a budget check.
+        package var budgetChecks: Int { checks.load(ordering: .relaxed) }
+
+        /// The most open and active zones seen by the budget checks.
+        package var peakUsage: (open: Int, active: Int) { peaks.withLock { $0 } }
+
+        /// Compares the inner device's zone usage with ``budget`` (after `operation`).
+        private func checkBudget(after operation: @autoclosure () -> String) {
+            guard let budget else { return }
+            let usage = inner.resourceUsage()
+            checks.add(1, ordering: .relaxed)
+            peaks.withLock { $0 = (max($0.open, usage.open), max($0.active, usage.active)) }
+            if usage.open > budget.open || usage.active > budget.active {
+                let message =
+                    "after \(operation()): \(usage.open) open, \(usage.active) active zones (budget "
+                    + "\(budget.open) open, \(budget.active) active)"
+                overBudget.withLock { $0.append(message) }
+            }
         }
 
         package var path: String { inner.path }
@@ -158,6 +193,7 @@ package enum AllocatorFixtures {
                 noteRefusal(error)
                 throw error
             }
+            checkBudget(after: "\(operation) at \(offset)")
             let first = Int(offset / info.zoneSize)
             let count = length == 0 ? info.zoneCount - first : Int((length + info.zoneSize - 1) / info.zoneSize)
             for zone in first..<min(first + count, info.zoneCount) {
@@ -183,6 +219,7 @@ package enum AllocatorFixtures {
                 noteRefusal(error)
                 throw error
             }
+            checkBudget(after: "write of \(bytes.count) bytes at \(offset)")
             let zone = Int(offset / info.zoneSize)
             log.append(.write(zone: zone, offset: offset - info.zoneStart(zone), bytes: bytes.count))
         }

@@ -68,6 +68,9 @@ final class ModelRun {
     var opCounts: [String: Int] = [:]
     var maxErrorSeconds = 0.0
     let hints: [WriteHint] = [.stream(0), .stream(1), .stream(2), .owner(7), .temperature(.hot), .temperature(.cold)]
+    /// Write points resolved earlier, by hint. They may be stale — a later hint can have taken
+    /// the write point over — which is allowed: the two then share it.
+    var resolved: [WriteHint: WritePoint] = [:]
 
     /// `ZONEALLOC_MODEL_TRACE=<seed>` prints every step of that seed.
     static let trace = ProcessInfo.processInfo.environment["ZONEALLOC_MODEL_TRACE"].flatMap(UInt64.init)
@@ -195,6 +198,38 @@ final class ModelRun {
 
     func randomBlocks() -> Int { chance(15) ? random(9...20) : random(1...6) }
 
+    /// How a step addresses the write point of `hint`: nil for the hint-taking API, else a
+    /// ``WritePoint`` resolved now or one resolved earlier (the fast-path API).
+    func writePoint(for hint: WriteHint) -> WritePoint? {
+        switch random(0...2) {
+        case 0:
+            return nil
+        case 1:
+            let writePoint = allocator.writePoint(for: hint)
+            resolved[hint] = writePoint
+            return writePoint
+        default:
+            if let writePoint = resolved[hint] { return writePoint }
+            let writePoint = allocator.writePoint(for: hint)
+            resolved[hint] = writePoint
+            return writePoint
+        }
+    }
+
+    func reserve(
+        sectors: Int,
+        for hint: WriteHint,
+        through writePoint: WritePoint?,
+        cached: Bool = false,
+        split: Bool
+    ) throws(AllocationError) -> Reservation {
+        if let writePoint {
+            try allocator.reserve(sectors: sectors, through: writePoint, cached: cached, split: split)
+        } else {
+            try allocator.reserve(sectors: sectors, for: hint, cached: cached, split: split)
+        }
+    }
+
     // MARK: - Operations
 
     func write(cached: Bool, hint: WriteHint? = nil, watermark: Watermark = .normal, blocks: Int? = nil) {
@@ -203,9 +238,14 @@ final class ModelRun {
         let blocks = blocks ?? (watermark == .normal ? randomBlocks() : random(1...6))
         let split = blocks > 12 || chance(75)
         let bytes = AllocatorFixtures.payload(tag: nextTag(), blocks: blocks)
+        let writePoint = writePoint(for: hint)
         guard
             let pointers = allocating({ () throws(AllocationError) in
-                try allocator.write(bytes, hint: hint, watermark: watermark, cached: cached, split: split)
+                if let writePoint {
+                    try allocator.write(bytes, through: writePoint, watermark: watermark, cached: cached, split: split)
+                } else {
+                    try allocator.write(bytes, hint: hint, watermark: watermark, cached: cached, split: split)
+                }
             })
         else { return }
         check(pointers.reduce(0) { $0 + $1.byteCount } == bytes.count, "write returned pointers for the wrong length")
@@ -221,9 +261,10 @@ final class ModelRun {
         let blocks = randomBlocks()
         let split = blocks > 12 || chance(75)
         let cached = chance(20)
+        let writePoint = writePoint(for: hint)
         guard
             let reservation = allocating({ () throws(AllocationError) in
-                try allocator.reserve(sectors: blocks * 8, for: hint, cached: cached, split: split)
+                try reserve(sectors: blocks * 8, for: hint, through: writePoint, cached: cached, split: split)
             })
         else { return }
         check(reservation.sectors == blocks * 8, "reservation of \(reservation.sectors) sectors for \(blocks * 8)")
@@ -247,9 +288,10 @@ final class ModelRun {
         count("reserve+abandon")
         let hint = hints[random(0...hints.count - 1)]
         let blocks = randomBlocks()
+        let writePoint = writePoint(for: hint)
         guard
             let reservation = allocating({ () throws(AllocationError) in
-                try allocator.reserve(sectors: blocks * 8, for: hint, split: true)
+                try reserve(sectors: blocks * 8, for: hint, through: writePoint, split: true)
             })
         else { return }
         let abandoned = reservation.pointers.map {
@@ -269,11 +311,12 @@ final class ModelRun {
     func reservePair(abandonFirst: Bool) {
         count(abandonFirst ? "pair+abandon" : "pair")
         let hint = hints[random(0...hints.count - 1)]
+        let writePoint = writePoint(for: hint)
         func reserve() -> Reservation? {
             let blocks = random(1...10)
             let split = chance(60)
             return allocating({ () throws(AllocationError) in
-                try allocator.reserve(sectors: blocks * 8, for: hint, split: split)
+                try self.reserve(sectors: blocks * 8, for: hint, through: writePoint, split: split)
             })
         }
         guard let first = reserve() else { return }

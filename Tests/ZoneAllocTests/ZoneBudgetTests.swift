@@ -15,51 +15,42 @@ struct ZoneBudgetTests {
         var bytes: [UInt8]
     }
 
-    @Test("40 concurrent write hints never open more zones than the budget", arguments: [8, 0])
-    func fortyHintsStayWithinBudget(maxOpen: Int) throws {
-        let maxActive = 12
-        let device = try AllocatorFixtures.device(
-            AllocatorFixtures.geometry(zones: 256, maxOpen: maxOpen, maxActive: maxActive)
-        )
-        let recorder = AllocatorFixtures.RecordingDevice(device)
-        let allocator = try BucketAllocator(
-            device: recorder,
-            configuration: AllocatorConfiguration(allocationWaitLimit: 0.05),
-            copygcTrigger: AllocatorFixtures.NoopCopygc()
-        )
-        let budget = allocator.statistics().zoneBudget
-        #expect(budget == (maxOpen == 0 ? maxActive : min(maxOpen, maxActive)))
-        #expect(allocator.statistics().userZoneBudget == budget - 2)
+    /// What ``runFortyHints(on:recorder:budget:)`` saw.
+    struct Outcome: Sendable {
+        var errors: [String] = []
+        /// Checks made by the writer threads after each of their writes (zone usage and open
+        /// buckets against the budget) that failed.
+        var violations: [String] = []
+        var samples = 0
+        var peakOpen = 0
+        var peakActive = 0
+        var peakSlots = 0
+        var retries = 0
+        var live: [Live] = []
+    }
 
+    /// 40 user write hints, each written from its own thread (half through a `WritePoint`
+    /// resolved once, half passing the hint on every call), plus a copygc and a metadata writer
+    /// so every slot class is busy, on `device` through `allocator`. After every write, the
+    /// writer compares the device's open / active zones and the allocator's open buckets with
+    /// `budget`; a checker thread runs the allocator's invariant check (which verifies the zone
+    /// slots in use against the budget) the whole time.
+    static func runFortyHints(
+        on device: EmulatedDevice,
+        allocator: BucketAllocator,
+        budget: (open: Int, active: Int)
+    ) -> Outcome {
+        let outcome = Mutex(Outcome())
         let done = Atomic<Bool>(false)
-        let peaks = Mutex((open: 0, active: 0, slots: 0, samples: 0))
-        let violations = Mutex<[String]>([])
-        let poller = Thread {
+        let checker = Thread {
             while !done.load(ordering: .acquiring) {
-                let usage = device.resourceUsage()
-                let statistics = allocator.statistics()
-                peaks.withLock {
-                    $0.open = max($0.open, usage.open)
-                    $0.active = max($0.active, usage.active)
-                    $0.slots = max($0.slots, statistics.openBuckets)
-                    $0.samples += 1
-                }
-                if usage.active > maxActive || (maxOpen > 0 && usage.open > maxOpen) || statistics.openBuckets > budget
-                    || usage.active > budget
-                {
-                    violations.withLock {
-                        $0.append("open \(usage.open), active \(usage.active), open buckets \(statistics.openBuckets)")
-                    }
-                }
-                usleep(100)
+                allocator.checkInvariants()
+                usleep(200)
             }
         }
-        poller.start()
+        checker.start()
 
-        let errors = Mutex<[String]>([])
         let retries = Atomic<Int>(0)
-        let live = Mutex<[Int: [Live]]>([:])
-        // 40 user streams, plus one copygc and one metadata writer so that every slot class is busy.
         AllocatorFixtures.onThreads(42) { thread in
             let (hint, watermark): (WriteHint, Watermark) =
                 switch thread {
@@ -67,8 +58,24 @@ struct ZoneBudgetTests {
                 case 41: (.metadata, .metadata)
                 default: (.stream(UInt64(thread)), .normal)
                 }
+            let writePoint = thread % 2 == 0 ? allocator.writePoint(for: hint) : nil
             var rng = SplitMix64(seed: UInt64(thread) &* 7919)
             var mine: [Live] = []
+            var violations: [String] = []
+            var samples = 0
+            var peak = (open: 0, active: 0, slots: 0)
+            func sample(_ what: String) {
+                let usage = device.resourceUsage()
+                let slots = allocator.statistics().openBuckets
+                samples += 1
+                peak = (max(peak.open, usage.open), max(peak.active, usage.active), max(peak.slots, slots))
+                if usage.open > budget.open || usage.active > budget.active || slots > budget.active {
+                    violations.append(
+                        "thread \(thread) after \(what): \(usage.open) open, \(usage.active) active zones, \(slots) "
+                            + "open buckets"
+                    )
+                }
+            }
             for index in 0..<60 {
                 // Mostly small writes; some that span buckets, some that must not (finishing
                 // the write point's bucket when it does not fit), some cached (invalidated when a
@@ -82,13 +89,25 @@ struct ZoneBudgetTests {
                 var attempts = 0
                 while true {
                     do throws(AllocationError) {
-                        let pointers = try allocator.write(
-                            bytes,
-                            hint: hint,
-                            watermark: watermark,
-                            cached: cached,
-                            split: split
-                        )
+                        let pointers =
+                            if let writePoint {
+                                try allocator.write(
+                                    bytes,
+                                    through: writePoint,
+                                    watermark: watermark,
+                                    cached: cached,
+                                    split: split
+                                )
+                            } else {
+                                try allocator.write(
+                                    bytes,
+                                    hint: hint,
+                                    watermark: watermark,
+                                    cached: cached,
+                                    split: split
+                                )
+                            }
+                        sample("write \(index)")
                         if cached {
                             // Cached data is the allocator's to drop: not kept in the model.
                             for pointer in pointers { allocator.markDead(pointer) }
@@ -97,15 +116,16 @@ struct ZoneBudgetTests {
                         }
                         break
                     } catch  where error.code == .noSpace || error.code == .timedOut {
+                        sample("refused write \(index)")
                         retries.add(1, ordering: .relaxed)
                         attempts += 1
                         if !mine.isEmpty { for pointer in mine.removeFirst().pointers { allocator.markDead(pointer) } }
                         if attempts > 50 {
-                            errors.withLock { $0.append("thread \(thread): gave up after \(error)") }
+                            outcome.withLock { $0.errors.append("thread \(thread): gave up after \(error)") }
                             break
                         }
                     } catch {
-                        errors.withLock { $0.append("thread \(thread): \(error)") }
+                        outcome.withLock { $0.errors.append("thread \(thread): \(error)") }
                         break
                     }
                 }
@@ -113,30 +133,68 @@ struct ZoneBudgetTests {
                     for pointer in mine.removeFirst().pointers { allocator.markDead(pointer) }
                 }
             }
-            live.withLock { $0[thread] = mine }
+            outcome.withLock {
+                $0.live += mine
+                $0.violations += violations
+                $0.samples += samples
+                $0.peakOpen = max($0.peakOpen, peak.open)
+                $0.peakActive = max($0.peakActive, peak.active)
+                $0.peakSlots = max($0.peakSlots, peak.slots)
+            }
         }
         done.store(true, ordering: .releasing)
-        while !poller.isFinished { usleep(1000) }
+        while !checker.isFinished { usleep(1000) }
+        return outcome.withLock {
+            $0.retries = retries.load(ordering: .relaxed)
+            return $0
+        }
+    }
 
-        #expect(errors.withLock { $0 } == [])
-        #expect(violations.withLock { $0 } == [])
+    @Test("40 concurrent write hints never open more zones than the budget", arguments: [8, 0])
+    func fortyHintsStayWithinBudget(maxOpen: Int) throws {
+        // The acceptance: an emulated device with max active 12 (and max open 8 or none).
+        let maxActive = 12
+        let device = try AllocatorFixtures.device(
+            AllocatorFixtures.geometry(zones: 256, maxOpen: maxOpen, maxActive: maxActive)
+        )
+        let budget = maxOpen == 0 ? maxActive : min(maxOpen, maxActive)
+        // Checks the device's open and active zones right after every write and zone operation.
+        let recorder = AllocatorFixtures.RecordingDevice(device, budget: (open: budget, active: budget))
+        let allocator = try BucketAllocator(
+            device: recorder,
+            configuration: AllocatorConfiguration(allocationWaitLimit: 0.05),
+            copygcTrigger: AllocatorFixtures.NoopCopygc()
+        )
+        #expect(allocator.statistics().zoneBudget == budget)
+        #expect(allocator.statistics().userZoneBudget == budget - 2)
+
+        let outcome = Self.runFortyHints(on: device, allocator: allocator, budget: (open: budget, active: budget))
+
+        #expect(outcome.errors == [])
+        #expect(outcome.violations == [])
+        #expect(recorder.budgetViolations == [])
         #expect(recorder.resourceRefusals.isEmpty, "ETOOMANYREFS / EOVERFLOW: \(recorder.resourceRefusals)")
-        let peak = peaks.withLock { $0 }
-        #expect(peak.slots <= budget)
-        #expect(peak.samples > 10)
+        // The run really was concurrent and really filled the budget: every write was checked.
+        #expect(outcome.samples >= 42 * 60)
+        #expect(recorder.budgetChecks > outcome.samples)
+        #expect(
+            outcome.peakSlots == budget || recorder.peakUsage.active >= budget - 1,
+            "the workload never came near the budget"
+        )
+        #expect(outcome.peakSlots <= budget)
         print(
             "zone budget (max open \(maxOpen), max active \(maxActive)): budget \(budget), peak device open "
-                + "\(peak.open), active \(peak.active), open buckets \(peak.slots), \(peak.samples) samples, "
-                + "\(retries.load(ordering: .relaxed)) retries, \(allocator.statistics().finishes) finishes"
+                + "\(recorder.peakUsage.open), active \(recorder.peakUsage.active), open buckets \(outcome.peakSlots), "
+                + "\(recorder.budgetChecks) device checks, \(outcome.samples) writer checks, \(outcome.retries) retries, "
+                + "\(allocator.statistics().finishes) finishes"
         )
 
         // Every live extent is intact and accounted.
         allocator.checkInvariants()
         #expect(try allocator.deviceMismatches() == [])
-        let extents = live.withLock { $0.values.flatMap { $0 } }
-        let dirty = extents.reduce(0) { $0 + $1.bytes.count / 512 }
+        let dirty = outcome.live.reduce(0) { $0 + $1.bytes.count / 512 }
         #expect(allocator.statistics().dirtySectors == dirty)
-        for extent in extents {
+        for extent in outcome.live {
             var offset = 0
             for pointer in extent.pointers {
                 #expect(!allocator.isStale(pointer))
@@ -146,6 +204,27 @@ struct ZoneBudgetTests {
                 offset += pointer.byteCount
             }
         }
+    }
+
+    @Test("the budget checks catch an allocator that opens more zones than the budget")
+    func budgetChecksHaveTeeth() throws {
+        // The device allows 24 active zones and the allocator is told so, but the checks hold it
+        // to 12: the same workload must be caught going over.
+        let device = try AllocatorFixtures.device(AllocatorFixtures.geometry(zones: 256, maxActive: 24))
+        let recorder = AllocatorFixtures.RecordingDevice(device, budget: (open: 12, active: 12))
+        let allocator = try BucketAllocator(
+            device: recorder,
+            configuration: AllocatorConfiguration(allocationWaitLimit: 0.05),
+            copygcTrigger: AllocatorFixtures.NoopCopygc()
+        )
+        #expect(allocator.statistics().zoneBudget == 24)
+
+        let outcome = Self.runFortyHints(on: device, allocator: allocator, budget: (open: 12, active: 12))
+
+        #expect(outcome.errors == [])
+        #expect(!recorder.budgetViolations.isEmpty)
+        #expect(!outcome.violations.isEmpty)
+        #expect(recorder.peakUsage.active > 12)
     }
 
     @Test(
