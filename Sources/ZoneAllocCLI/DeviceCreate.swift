@@ -12,6 +12,12 @@ struct DeviceCreate: ParsableCommand {
             The image is a sparse file that behaves like null_blk with zoned=1; its zone state \
             persists between runs. Limits are clamped as the kernel does: a limit at or above the \
             number of sequential zones means no limit, and --max-open is clamped to --max-active.
+
+            --profile zns or zbc makes the image behave like QEMU's NVMe ZNS namespace or \
+            scsi_debug's SCSI ZBC disk where those differ from null_blk (close of an unwritten \
+            zone, open/close of full and empty zones, finish at the limits, which zone is closed \
+            to make room, EREMOTEIO on SCSI, data beyond the write pointer). A zns image has no \
+            conventional zones; a zbc image has zone capacity = zone size and no active limit.
             """
     )
 
@@ -47,6 +53,16 @@ struct DeviceCreate: ParsableCommand {
     @Option(help: "Maximum active (open or closed) zones (0: no limit).")
     var maxActive = 0
 
+    /// The kind of device the image reproduces where kinds differ; stored in the image.
+    @Option(
+        help: ArgumentHelp(
+            "The kind of device to reproduce: nullblk (null_blk, the default), zns (QEMU NVMe ZNS) or zbc "
+                + "(scsi_debug SCSI ZBC).",
+            valueName: "kind"
+        )
+    )
+    var profile: ConformanceProfileChoice = .nullblk
+
     /// Replace an existing file.
     @Flag(help: "Replace the file if it exists.")
     var force = false
@@ -64,9 +80,14 @@ struct DeviceCreate: ParsableCommand {
         try ErrorReporting.run(verbose: global.verbose) {
             let requested = try geometry()
             if force { try ImageInUseCheck.ensureNotInUse(path) }
-            let device = try EmulatedDevice.create(at: path, geometry: requested, overwrite: force)
+            let device = try EmulatedDevice.create(
+                at: path,
+                geometry: requested,
+                profile: profile.profile,
+                overwrite: force
+            )
             let summary = try DeviceSession.using(device) { _ in
-                Self.summary(of: device.geometry, requested: requested, path: path)
+                Self.summary(of: device.geometry, requested: requested, path: path, profile: profile.profile)
             }
             print(summary)
         }
@@ -119,12 +140,12 @@ struct DeviceCreate: ParsableCommand {
         )
     }
 
-    /// The geometry after the library's checks and the kernel's clamps.
+    /// The geometry after the library's checks and the kernel's clamps, and the profile's rules.
     ///
-    /// - Throws: `ValidationError` for options the zone model forbids.
+    /// - Throws: `ValidationError` for options the zone model or the profile forbids.
     func validatedGeometry() throws(ValidationError) -> EmulatedGeometry {
         do {
-            return try geometry().validated()
+            return try geometry().validated(for: profile.profile)
         } catch let error as ValidationError {
             throw error
         } catch {
@@ -132,14 +153,21 @@ struct DeviceCreate: ParsableCommand {
         }
     }
 
-    /// `created d.img: 64 zones of 64 MiB (4 GiB), zone capacity 60 MiB, …`.
+    /// `created d.img: 64 zones of 64 MiB (4 GiB), zone capacity 60 MiB, …`, ending with `, zns
+    /// profile` for a profile other than nullblk.
     ///
     /// - Parameters:
     ///   - geometry: the device's validated geometry.
     ///   - requested: the geometry as requested, to explain clamped limits.
     ///   - path: the image path.
+    ///   - profile: the image's profile.
     /// - Returns: the one-line summary.
-    static func summary(of geometry: EmulatedGeometry, requested: EmulatedGeometry, path: String) -> String {
+    static func summary(
+        of geometry: EmulatedGeometry,
+        requested: EmulatedGeometry,
+        path: String,
+        profile: EmulatedDevice.Profile = .nullBlk
+    ) -> String {
         var parts = [
             "\(geometry.zoneCount) zones of \(SizeFormatter.string(geometry.zoneSize)) "
                 + "(\(SizeFormatter.string(geometry.capacity)))",
@@ -159,6 +187,7 @@ struct DeviceCreate: ParsableCommand {
                 geometry
             )
         )
+        if profile != .nullBlk { parts.append("\(profile) profile (\(profile.displayName))") }
         return "created \(path): " + parts.joined(separator: ", ")
     }
 

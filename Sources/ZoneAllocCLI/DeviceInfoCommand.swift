@@ -23,7 +23,12 @@ struct DeviceInfoCommand: ParsableCommand {
     /// Opens the device, prints its description and closes it.
     func run() throws {
         let document = try DeviceSession.with(device, verbose: global.verbose) { device in
-            DeviceInfoDocument(path: self.device, info: device.info, zones: try device.reportZones())
+            DeviceInfoDocument(
+                path: self.device,
+                info: device.info,
+                zones: try device.reportZones(),
+                profile: (device as? EmulatedDevice)?.profile.rawValue
+            )
         }
         if json {
             print(try JSONText.encode(document))

@@ -31,9 +31,11 @@ struct DeviceInfoDocument: Codable, Equatable, Sendable {
     var maxOpenZones: Int?
     /// Maximum active zones: 0 for no limit, `nil` when unknown.
     var maxActiveZones: Int?
+    /// The emulator profile of an emulated image (`nullblk`, `zns`, `zbc`); `nil` for a real device.
+    var profile: String?
 
-    /// Describes `device`, whose zones are `zones`.
-    init(path: String, info: DeviceInfo, zones: [Zone]) {
+    /// Describes `device`, whose zones are `zones`; `profile` is an emulated image's profile.
+    init(path: String, info: DeviceInfo, zones: [Zone], profile: String? = nil) {
         self.path = path
         vendor = info.vendorID
         model = info.model.rawValue
@@ -47,11 +49,12 @@ struct DeviceInfoDocument: Codable, Equatable, Sendable {
         physicalBlockSize = info.physicalBlockSize
         maxOpenZones = info.maxOpenZones.kernelValue
         maxActiveZones = info.maxActiveZones.kernelValue
+        self.profile = profile
     }
 
     private enum CodingKeys: String, CodingKey {
         case path, vendor, model, capacity, zoneSize, zoneCapacity, zoneCount, conventionalZones
-        case sequentialZones, logicalBlockSize, physicalBlockSize, maxOpenZones, maxActiveZones
+        case sequentialZones, logicalBlockSize, physicalBlockSize, maxOpenZones, maxActiveZones, profile
     }
 
     /// Encodes every key; optional values as an explicit `null`.
@@ -71,6 +74,7 @@ struct DeviceInfoDocument: Codable, Equatable, Sendable {
         try container.encode(physicalBlockSize, forKey: .physicalBlockSize)
         try container.encode(maxOpenZones, forKey: .maxOpenZones)
         try container.encode(maxActiveZones, forKey: .maxActiveZones)
+        try container.encode(profile, forKey: .profile)
     }
 
     /// The human-readable form: one `label: value` line per field.
@@ -79,7 +83,7 @@ struct DeviceInfoDocument: Codable, Equatable, Sendable {
             value.map { ZoneResourceLimit(kernelValue: $0).description } ?? "unknown"
         }
         func size(_ bytes: UInt64) -> String { "\(bytes) bytes (\(SizeFormatter.string(bytes)))" }
-        let fields: [(String, String)] = [
+        var fields: [(String, String)] = [
             ("device", path),
             ("vendor", vendor),
             ("model", model),
@@ -94,6 +98,7 @@ struct DeviceInfoDocument: Codable, Equatable, Sendable {
             ("max open zones", limit(maxOpenZones)),
             ("max active zones", limit(maxActiveZones)),
         ]
+        if let profile { fields.append(("emulator profile", profile)) }
         let width = fields.map(\.0.count).max() ?? 0
         return fields.map { label, value in
             label + ":" + String(repeating: " ", count: width - label.count + 1) + value

@@ -18,6 +18,6 @@ struct ZoneAllocCommand: ParsableCommand {
 
             Exit status: 0 on success, 1 when the device refuses an operation, 64 for bad usage.
             """,
-        subcommands: [DeviceCommand.self, DemoCommand.self]
+        subcommands: [DeviceCommand.self, DemoCommand.self, ConformanceCommand.self]
     )
 }

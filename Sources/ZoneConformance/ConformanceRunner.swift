@@ -23,8 +23,9 @@ public struct ConformanceRunner: Sendable {
         self.options = options
     }
 
-    /// The variant whose expectations apply: the option, or the one detected from the device.
-    public var variant: DeviceVariant { options.variant ?? DeviceVariant.detect(from: device.info) }
+    /// The variant whose expectations apply: the option, or the one detected from the device
+    /// (an emulated device's profile, else its vendor string).
+    public var variant: DeviceVariant { options.variant ?? DeviceVariant.detect(for: device) }
 
     /// Runs `checks` in order and reports their results.
     ///
@@ -43,7 +44,7 @@ public struct ConformanceRunner: Sendable {
         let info = device.info
         let variant = self.variant
         let source =
-            options.variant != nil ? "set explicitly" : "detected: " + DeviceVariant.detectionReason(for: info)
+            options.variant != nil ? "set explicitly" : "detected: " + DeviceVariant.detectionReason(for: device)
         var notes: [String] = []
 
         let zones = try device.reportZones()

@@ -31,6 +31,35 @@ public enum ConformanceSuite {
         return checks.filter { wanted.contains($0.number) }
     }
 
+    /// The checks a selection such as `1,5,10-20` names, in checklist order, each once: a single
+    /// number must have a check; a range takes the checks inside it (items without a check, such
+    /// as 10, are passed over) and must contain at least one.
+    ///
+    /// - Throws: ``ConformanceSelectionError`` for text that is not numbers and ranges, a number
+    ///   without a check, or a range without any.
+    public static func select(_ text: String) throws(ConformanceSelectionError) -> [ConformanceCheck] {
+        var wanted: Set<Int> = []
+        for part in text.split(separator: ",", omittingEmptySubsequences: true) {
+            let numbers = try parseNumbers(String(part))
+            if numbers.count == 1 {
+                wanted.formUnion(try select(numbers).map(\.number))
+                continue
+            }
+            let inside = Set(numbers).intersection(Self.numbers)
+            guard !inside.isEmpty else {
+                throw ConformanceSelectionError(
+                    message: "no conformance check for any checklist item in \(part.filter { $0 != " " }); checks "
+                        + "exist for items " + Self.ranges(Self.numbers)
+                )
+            }
+            wanted.formUnion(inside)
+        }
+        guard !wanted.isEmpty else {
+            throw ConformanceSelectionError(message: "no checklist item numbers in '\(text)'; write e.g. 1-5,12")
+        }
+        return checks.filter { wanted.contains($0.number) }
+    }
+
     /// Parses a selection such as `1-5,12,31-50` into item numbers.
     ///
     /// - Throws: ``ConformanceSelectionError`` for anything that is not a number or a range.

@@ -36,15 +36,55 @@ public enum DeviceVariant: String, Sendable, Hashable, Codable, CaseIterable, Cu
 
     public var description: String { rawValue }
 
+    // MARK: - Emulator profiles
+
+    /// The variant an emulated device of `profile` reproduces.
+    public init(_ profile: EmulatedDevice.Profile) {
+        switch profile {
+        case .nullBlk: self = .nullBlk
+        case .zns: self = .zns
+        case .zbc: self = .zbc
+        }
+    }
+
+    /// The emulator profile that reproduces this variant.
+    public var profile: EmulatedDevice.Profile {
+        switch self {
+        case .nullBlk: .nullBlk
+        case .zns: .zns
+        case .zbc: .zbc
+        }
+    }
+
     // MARK: - Detection
+
+    /// The variant of `device`: an emulated device's ``ZonedStorage/EmulatedDevice/profile``,
+    /// otherwise ``detect(from:)`` on what the device says about itself.
+    public static func detect(for device: any ZonedDevice) -> DeviceVariant {
+        if let emulated = device as? EmulatedDevice { return DeviceVariant(emulated.profile) }
+        return detect(from: device.info)
+    }
+
+    /// Why ``detect(for:)`` chose what it chose, for reports.
+    public static func detectionReason(for device: any ZonedDevice) -> String {
+        if let emulated = device as? EmulatedDevice {
+            return "an emulated device with the \(emulated.profile) profile"
+        }
+        return detectionReason(for: device.info)
+    }
 
     /// Guesses the variant from what the device says about itself.
     ///
-    /// Heuristics on ``DeviceInfo/vendorID``: `QEMU NVMe Ctrl` or any vendor naming NVMe → ``zns``;
-    /// `Linux scsi_debug`, any vendor containing `scsi`, or a SATA (`ATA …`) disk → ``zbc``;
-    /// anything else (null_blk reports `Unknown`, the emulator `zonealloc emulated`) → ``nullBlk``.
-    /// Pass the variant explicitly when the guess is wrong.
+    /// Heuristics on ``DeviceInfo/vendorID``: the vendor strings of the emulator's profiles
+    /// (``ZonedStorage/EmulatedDevice/Profile/vendorID``: `zonealloc emulated NVMe ZNS` → ``zns``,
+    /// `zonealloc emulated SCSI ZBC` → ``zbc``); `QEMU NVMe Ctrl` or any vendor naming NVMe →
+    /// ``zns``; `Linux scsi_debug`, any vendor containing `scsi`, or a SATA (`ATA …`) disk →
+    /// ``zbc``; anything else (null_blk reports `Unknown`, the emulator's nullblk profile
+    /// `zonealloc emulated`) → ``nullBlk``. Pass the variant explicitly when the guess is wrong.
     public static func detect(from info: DeviceInfo) -> DeviceVariant {
+        if let profile = EmulatedDevice.Profile.allCases.first(where: { $0.vendorID == info.vendorID }) {
+            return DeviceVariant(profile)
+        }
         let vendor = info.vendorID.lowercased()
         if vendor.contains("nvme") { return .zns }
         if vendor.contains("scsi") || vendor.hasPrefix("ata ") { return .zbc }
@@ -54,6 +94,9 @@ public enum DeviceVariant: String, Sendable, Hashable, Codable, CaseIterable, Cu
     /// Why ``detect(from:)`` chose what it chose, for reports.
     public static func detectionReason(for info: DeviceInfo) -> String {
         let variant = detect(from: info)
+        if let profile = EmulatedDevice.Profile.allCases.first(where: { $0.vendorID == info.vendorID }) {
+            return "vendor '\(info.vendorID)' is the emulator's \(profile) profile"
+        }
         switch variant {
         case .nullBlk:
             return "vendor '\(info.vendorID)' names neither NVMe nor SCSI: assuming the null_blk reference model"

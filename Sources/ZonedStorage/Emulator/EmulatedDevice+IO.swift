@@ -34,7 +34,8 @@ extension EmulatedDevice {
     }
 
     /// Reads a range inside one zone: data below the data end, zeros between the data end and
-    /// the write pointer (finished zones), null_blk's 0xFF fill at and above the write pointer.
+    /// the write pointer (finished zones), and at and above the write pointer the profile's fill
+    /// (null_blk's 0xFF, zeros for ZNS and ZBC, item 65).
     private func readPiece(zone index: Int, at offset: UInt64, count: Int, totalCount: Int) throws(ZonedStorageError)
         -> [UInt8]
     {
@@ -64,7 +65,7 @@ extension EmulatedDevice {
                 }
                 return bytes
             }
-            var bytes = [UInt8](repeating: 0xFF, count: count)
+            var bytes = [UInt8](repeating: profile.beyondWritePointerFill, count: count)
             // [offset, end) ∩ [start, flushedEnd): backing store.
             let start = zoneStart(index)
             let flushedTop = min(end, record.flushedEnd)

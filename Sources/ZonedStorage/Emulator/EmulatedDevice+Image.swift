@@ -8,17 +8,20 @@ extension EmulatedDevice {
     /// - Parameters:
     ///   - path: the image file to create.
     ///   - geometry: zone count, sizes and limits; validated and clamped as the kernel does.
+    ///   - profile: the kind of device to reproduce where kinds differ; stored in the image.
     ///   - options: write cache and error behaviour (not stored in the image).
     ///   - overwrite: replace an existing file at `path`.
-    /// - Throws: ``ZonedStorageError``: `.invalidGeometry`, or `.systemCall` (EEXIST when the file
-    ///   exists and `overwrite` is false).
+    /// - Throws: ``ZonedStorageError``: `.invalidGeometry` (also for a geometry the profile's kind
+    ///   of device cannot have), or `.systemCall` (EEXIST when the file exists and `overwrite` is
+    ///   false).
     public static func create(
         at path: String,
         geometry: EmulatedGeometry,
+        profile: Profile = .nullBlk,
         options: Options = Options(),
         overwrite: Bool = false
     ) throws(ZonedStorageError) -> EmulatedDevice {
-        let valid = try geometry.validated()
+        let valid = try geometry.validated(for: profile)
         // Close-on-exec: a child process must not inherit the descriptor, and with it the flock.
         // An existing image is truncated only once its lock is held (below), so replacing an
         // image that another process is using fails without harming it.
@@ -48,6 +51,7 @@ extension EmulatedDevice {
         let dataOffset = EmulatedImageFormat.dataOffset(zoneCount: valid.zoneCount)
         let device = EmulatedDevice(
             geometry: valid,
+            profile: profile,
             options: options,
             path: path,
             backing: .file(fd, dataOffset: dataOffset),
@@ -79,7 +83,9 @@ extension EmulatedDevice {
         return device
     }
 
-    /// Opens an existing emulated device image, with the zone state it was left in.
+    /// Opens an existing emulated device image, with the zone state it was left in and the
+    /// profile it was created with (a version-1 image, made before profiles existed, is a
+    /// nullblk device).
     ///
     /// After a clean ``close()`` every zone is as it was, including explicitly open zones. After
     /// a crash of the process that had it open, the image holds what a power loss at its last
@@ -136,7 +142,7 @@ extension EmulatedDevice {
         }
         let geometry: EmulatedGeometry
         do {
-            geometry = try header.geometry.validated()
+            geometry = try header.geometry.validated(for: header.profile)
         } catch {
             throw corrupt("its geometry is invalid (\(error.message))")
         }
@@ -163,10 +169,12 @@ extension EmulatedDevice {
         }
         let device = EmulatedDevice(
             geometry: geometry,
+            profile: header.profile,
             options: options,
             path: path,
             backing: .file(fd, dataOffset: header.dataOffset),
-            records: records
+            records: records,
+            imageVersion: header.version
         )
         do throws(ZonedStorageError) {
             if let errno = lockExclusively(fd) { throw device.inUseError(errno) }
@@ -288,7 +296,9 @@ extension EmulatedDevice {
 
     func writeHeader(_ fd: FileDescriptor, clean: Bool) throws(ZonedStorageError) {
         guard case .file(_, let dataOffset) = backing else { return }
-        let bytes = EmulatedImageFormat.encode(.init(clean: clean, geometry: geometry, dataOffset: dataOffset))
+        let bytes = EmulatedImageFormat.encode(
+            .init(version: imageVersion, clean: clean, geometry: geometry, profile: profile, dataOffset: dataOffset)
+        )
         do {
             _ = try systemCall {
                 try unsafe bytes.withUnsafeBytes { raw in try unsafe fd.writeAll(toAbsoluteOffset: 0, raw) }

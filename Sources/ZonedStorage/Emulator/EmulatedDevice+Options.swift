@@ -39,6 +39,13 @@ extension EmulatedDevice {
             self.stickyWriteErrors = stickyWriteErrors
             self.writebackThreshold = writebackThreshold
         }
+
+        /// Options with the write cache the kernel reports for `profile`'s kind of device
+        /// (``Profile/writeCache``: write-through for null_blk, a volatile write-back cache for
+        /// NVMe ZNS and SCSI ZBC) and the other defaults.
+        public init(profile: Profile) {
+            self.init(writeCache: profile.writeCache)
+        }
     }
 
     /// A fault to inject. Counts start at the moment of injection; `nth: 1` fails the next one.

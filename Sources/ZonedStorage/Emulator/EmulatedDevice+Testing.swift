@@ -14,4 +14,13 @@ extension EmulatedDevice {
     package func writePointerNeedsUpdate(zone index: Int) -> Bool {
         state.withLock { $0.machine.zones[index].needsWritePointerUpdate }
     }
+
+    /// Makes the next implicitly open zone that a nullblk-profile device closes to make room the
+    /// first one found from zone `index` on (null_blk's `imp_close_zone_no`), so that the device
+    /// follows a real null_blk whose position was observed: after null_blk closes zone `v`, its
+    /// search starts at `v + 1`. An index outside the sequential zones starts at the first one.
+    /// Other profiles ignore it.
+    package func setImplicitCloseCursor(_ index: Int) {
+        state.withLock { $0.machine.setImplicitCloseCursor(index) }
+    }
 }

@@ -4,6 +4,9 @@ import SystemPackage
 /// An emulated host-managed zoned block device that behaves like the Linux kernel's null_blk
 /// with `zoned=1`: the embedded default device of zonealloc.
 ///
+/// Its ``profile`` makes it behave like QEMU's NVMe ZNS namespace or scsi_debug's ZBC disk
+/// instead where those devices legitimately differ from null_blk (``Profile``).
+///
 /// It is backed by a sparse image file (``create(at:geometry:options:overwrite:)``,
 /// ``open(at:options:)``) whose zone state survives the process, by memory, or by nothing at all
 /// (``Storage/metadataOnly``, for simulating very large drives). It models a volatile write cache
@@ -19,8 +22,13 @@ public final class EmulatedDevice: ZonedDevice {
     public let path: String
     /// The validated geometry the device was created with.
     public let geometry: EmulatedGeometry
+    /// The kind of device reproduced where device kinds differ; stored in the image.
+    public let profile: Profile
     /// Behaviour switches.
     public let options: Options
+    /// The format version of the image's header (``EmulatedImageFormat``): images keep the
+    /// version they were created with, so an older zonealloc can still open a version-1 image.
+    let imageVersion: UInt32
 
     struct State: Sendable {
         var machine: ZoneStateMachine
@@ -67,13 +75,23 @@ public final class EmulatedDevice: ZonedDevice {
         }
     }
 
-    init(geometry: EmulatedGeometry, options: Options, path: String, backing: Backing, records: [ZoneRecord]?) {
+    init(
+        geometry: EmulatedGeometry,
+        profile: Profile,
+        options: Options,
+        path: String,
+        backing: Backing,
+        records: [ZoneRecord]?,
+        imageVersion: UInt32 = EmulatedImageFormat.version
+    ) {
         self.geometry = geometry
+        self.profile = profile
         self.options = options
         self.path = path
         self.backing = backing
+        self.imageVersion = imageVersion
         self.info = DeviceInfo(
-            vendorID: geometry.vendorID,
+            vendorID: geometry.vendorID == EmulatedGeometry.defaultVendorID ? profile.vendorID : geometry.vendorID,
             capacity: geometry.capacity,
             zoneSize: geometry.zoneSize,
             zoneCount: geometry.zoneCount,
@@ -85,8 +103,13 @@ public final class EmulatedDevice: ZonedDevice {
         )
         let machine =
             records.map {
-                ZoneStateMachine(geometry: geometry, stickyWriteErrors: options.stickyWriteErrors, records: $0)
-            } ?? ZoneStateMachine(geometry: geometry, stickyWriteErrors: options.stickyWriteErrors)
+                ZoneStateMachine(
+                    geometry: geometry,
+                    profile: profile,
+                    stickyWriteErrors: options.stickyWriteErrors,
+                    records: $0
+                )
+            } ?? ZoneStateMachine(geometry: geometry, profile: profile, stickyWriteErrors: options.stickyWriteErrors)
         self.state = Mutex(State(machine: machine))
         self.stripes = (0..<min(geometry.zoneCount, 4096)).map { _ in Stripe() }
     }
@@ -95,13 +118,18 @@ public final class EmulatedDevice: ZonedDevice {
     ///
     /// - Parameters:
     ///   - geometry: zone count, sizes and limits; validated and clamped as the kernel does.
+    ///   - profile: the kind of device to reproduce where kinds differ (null_blk by default).
     ///   - storage: `.memory` keeps data, `.metadataOnly` keeps only zone state.
     ///   - options: write cache and error behaviour.
-    /// - Throws: ``ZonedStorageError/Code/invalidGeometry`` for a geometry Linux would refuse.
-    public convenience init(geometry: EmulatedGeometry, storage: Storage = .memory, options: Options = Options())
-        throws(ZonedStorageError)
-    {
-        let valid = try geometry.validated()
+    /// - Throws: ``ZonedStorageError/Code/invalidGeometry`` for a geometry Linux would refuse, or
+    ///   one the profile's kind of device cannot have (``EmulatedGeometry/validated(for:)``).
+    public convenience init(
+        geometry: EmulatedGeometry,
+        profile: Profile = .nullBlk,
+        storage: Storage = .memory,
+        options: Options = Options()
+    ) throws(ZonedStorageError) {
+        let valid = try geometry.validated(for: profile)
         let backing: Backing =
             switch storage {
             case .memory: .memory(chunkSize: min(valid.zoneSize, 64 << 10))
@@ -109,6 +137,7 @@ public final class EmulatedDevice: ZonedDevice {
             }
         self.init(
             geometry: valid,
+            profile: profile,
             options: options,
             path: storage == .memory ? "<memory>" : "<metadata-only>",
             backing: backing,
@@ -143,6 +172,7 @@ public final class EmulatedDevice: ZonedDevice {
         )
     }
 
+    /// The kind of zoned error for an errno.
     static func code(for errno: Errno) -> ZonedStorageError.Code {
         switch errno {
         case .tooManyReferences: .tooManyOpenZones

@@ -41,7 +41,7 @@ public struct EmulatedGeometry: Sendable, Hashable, Codable {
         maxActiveZones: Int = 0,
         zoneWriteGranularity: Int? = nil,
         maxZoneAppendBytes: UInt64? = nil,
-        vendorID: String = "zonealloc emulated"
+        vendorID: String = EmulatedGeometry.defaultVendorID
     ) {
         self.zoneCount = zoneCount
         self.zoneSize = zoneSize
@@ -55,6 +55,10 @@ public struct EmulatedGeometry: Sendable, Hashable, Codable {
         self.maxZoneAppendBytes = maxZoneAppendBytes ?? (zoneCapacity ?? zoneSize)
         self.vendorID = vendorID
     }
+
+    /// The vendor string of an emulated device unless one is given: `zonealloc emulated`. A device
+    /// whose geometry keeps it reports its profile's ``EmulatedDevice/Profile/vendorID`` instead.
+    public static let defaultVendorID = "zonealloc emulated"
 
     /// Number of sequential-write-required zones.
     public var sequentialZones: Int { zoneCount - conventionalZones }
@@ -140,6 +144,23 @@ public struct EmulatedGeometry: Sendable, Hashable, Codable {
             result.maxOpenZones = result.maxActiveZones
         } else if result.maxOpenZones >= sequentialZones {
             result.maxOpenZones = 0
+        }
+        return result
+    }
+
+    /// Checks the geometry as ``validated()`` does, and also against the rules of `profile`
+    /// (an NVMe ZNS namespace has no conventional zones; a SCSI ZBC disk has zone capacity equal
+    /// to the zone size and no active limit; checklist item 79).
+    ///
+    /// - Throws: ``ZonedStorageError/Code/invalidGeometry`` naming the rule that was broken.
+    public func validated(for profile: EmulatedDevice.Profile) throws(ZonedStorageError) -> EmulatedGeometry {
+        let result = try validated()
+        if let problem = profile.problem(with: result) {
+            throw ZonedStorageError(
+                code: .invalidGeometry,
+                message: "the \(profile) profile cannot have this geometry: \(problem)",
+                errno: .invalidArgument
+            )
         }
         return result
     }

@@ -1,15 +1,21 @@
-/// The on-disk layout of an emulated device image (version 1), all integers little-endian:
+/// The on-disk layout of an emulated device image (version 2; version 1 is read too), all
+/// integers little-endian:
 ///
 /// ```
 /// offset 0      header block (4096 bytes)
 ///   0   8  magic "ZAEMUIMG"
-///   8   4  format version (1)
+///   8   4  format version (2; 1 for images made before profiles existed)
 ///  12   4  clean flag: 1 = closed cleanly (rows hold live conditions), 0 = in use or crashed
 ///  16   8  zone count            24  8  zone size          32  8  zone capacity
 ///  40   4  conventional zones    44  4  logical block      48  4  physical block
 ///  52   4  max open (0 = none)   56  4  max active         60  4  zone write granularity
 ///  64   8  max zone append bytes 72  8  data offset (bytes from the start of the file)
 ///  80  64  vendor string, NUL padded
+/// version 2:
+/// 144   4  profile: 0 = nullblk, 1 = zns, 2 = zbc (EmulatedDevice.Profile)
+/// 148   4  reserved (0)
+/// 152   8  FNV-1a 64 of bytes 0..<152
+/// version 1 (no profile field; the image is a nullblk device):
 /// 144   8  FNV-1a 64 of bytes 0..<144
 /// 4096     zone table: one 32-byte row per zone
 ///   0  1 condition (kernel value)  1  1 flags (bit 0: finished)   2  6 reserved
@@ -20,12 +26,22 @@
 /// While a process has the image open, the clean flag is 0 and the rows hold the *durable* state
 /// (what a power loss at that moment would leave: flushed data, open zones as closed). On a
 /// clean close the rows hold the live state, including explicitly open zones, and the flag is 1.
+///
+/// New images are written as version 2. An image keeps the version it was created with when it
+/// is reopened, so a version-1 image stays readable by the zonealloc that made it.
 enum EmulatedImageFormat {
     static let magic: [UInt8] = Array("ZAEMUIMG".utf8)
-    static let version: UInt32 = 1
+    /// The version new images are written in.
+    static let version: UInt32 = 2
+    /// The versions this code reads.
+    static let readableVersions: ClosedRange<UInt32> = 1...2
     static let headerSize = 4096
     static let rowSize = 32
-    static let headerChecksummedBytes = 144
+
+    /// The number of header bytes the header checksum covers (it is stored right after them).
+    static func headerChecksummedBytes(version: UInt32) -> Int {
+        version == 1 ? 144 : 152
+    }
 
     /// Why a header does not decode.
     struct Problem: Error {
@@ -33,8 +49,10 @@ enum EmulatedImageFormat {
     }
 
     struct Header: Equatable {
+        var version: UInt32 = EmulatedImageFormat.version
         var clean: Bool
         var geometry: EmulatedGeometry
+        var profile: EmulatedDevice.Profile = .nullBlk
         var dataOffset: UInt64
     }
 
@@ -52,11 +70,15 @@ enum EmulatedImageFormat {
         return hash
     }
 
+    /// Encodes a header in `header.version`'s layout. Version 1 has no profile field: only
+    /// nullblk images can be written in it.
     static func encode(_ header: Header) -> [UInt8] {
+        precondition(readableVersions.contains(header.version), "no image format version \(header.version)")
+        precondition(header.version >= 2 || header.profile == .nullBlk, "version 1 images are nullblk images")
         var bytes = [UInt8](repeating: 0, count: headerSize)
         let g = header.geometry
         bytes.replaceSubrange(0..<8, with: magic)
-        put(&bytes, 8, UInt64(version), width: 4)
+        put(&bytes, 8, UInt64(header.version), width: 4)
         put(&bytes, 12, header.clean ? 1 : 0, width: 4)
         put(&bytes, 16, UInt64(g.zoneCount), width: 8)
         put(&bytes, 24, g.zoneSize, width: 8)
@@ -71,7 +93,9 @@ enum EmulatedImageFormat {
         put(&bytes, 72, header.dataOffset, width: 8)
         let vendor = Array(g.vendorID.utf8.prefix(63))
         bytes.replaceSubrange(80..<(80 + vendor.count), with: vendor)
-        put(&bytes, headerChecksummedBytes, fnv1a(bytes[0..<headerChecksummedBytes]), width: 8)
+        if header.version >= 2 { put(&bytes, 144, UInt64(header.profile.imageCode), width: 4) }
+        let checksummed = headerChecksummedBytes(version: header.version)
+        put(&bytes, checksummed, fnv1a(bytes[0..<checksummed]), width: 8)
         return bytes
     }
 
@@ -80,15 +104,32 @@ enum EmulatedImageFormat {
         guard bytes.count >= headerSize, Array(bytes[0..<8]) == magic else {
             return .failure(Problem(reason: "it does not start with the emulated image magic \"ZAEMUIMG\""))
         }
-        let storedChecksum = get(bytes, headerChecksummedBytes, width: 8)
-        guard storedChecksum == fnv1a(bytes[0..<headerChecksummedBytes]) else {
+        let rawVersion = get(bytes, 8, width: 4)
+        guard let version = UInt32(exactly: rawVersion), readableVersions.contains(version) else {
+            return .failure(
+                Problem(
+                    reason: "its format version is \(rawVersion); this zonealloc reads versions "
+                        + "\(readableVersions.lowerBound) to \(readableVersions.upperBound) (a newer zonealloc made it)"
+                )
+            )
+        }
+        let checksummed = headerChecksummedBytes(version: version)
+        let storedChecksum = get(bytes, checksummed, width: 8)
+        guard storedChecksum == fnv1a(bytes[0..<checksummed]) else {
             return .failure(Problem(reason: "its header checksum does not match (the header is damaged)"))
         }
-        let version = get(bytes, 8, width: 4)
-        guard version == UInt64(Self.version) else {
-            return .failure(
-                Problem(reason: "its format version is \(version); this zonealloc reads version \(Self.version)")
-            )
+        var profile = EmulatedDevice.Profile.nullBlk
+        if version >= 2 {
+            let code = get(bytes, 144, width: 4)
+            guard let decoded = UInt32(exactly: code).flatMap(EmulatedDevice.Profile.init(imageCode:)) else {
+                return .failure(
+                    Problem(
+                        reason: "its profile number \(code) is unknown; this zonealloc knows "
+                            + EmulatedDevice.Profile.allCases.map { "\($0) (\($0.imageCode))" }.joined(separator: ", ")
+                    )
+                )
+            }
+            profile = decoded
         }
         let vendorBytes = bytes[80..<144].prefix { $0 != 0 }
         let geometry = EmulatedGeometry(
@@ -105,7 +146,13 @@ enum EmulatedImageFormat {
             vendorID: String(decoding: vendorBytes, as: UTF8.self)
         )
         return .success(
-            Header(clean: get(bytes, 12, width: 4) == 1, geometry: geometry, dataOffset: get(bytes, 72, width: 8))
+            Header(
+                version: version,
+                clean: get(bytes, 12, width: 4) == 1,
+                geometry: geometry,
+                profile: profile,
+                dataOffset: get(bytes, 72, width: 8)
+            )
         )
     }
 

@@ -6,9 +6,13 @@ import SystemPackage
 /// holds it under a lock and moves data outside it.
 ///
 /// The method names follow null_blk's functions; comments quote the kernel where the behaviour
-/// is not obvious. Checklist item numbers refer to `shared/docs/zone-model-checklist.md`.
+/// is not obvious. Checklist item numbers refer to `shared/docs/zone-model-checklist.md`. Where
+/// the ``profile`` is QEMU NVMe ZNS or scsi_debug ZBC, the few rules those devices apply
+/// differently are applied instead (see ``EmulatedDevice/Profile``).
 struct ZoneStateMachine: Sendable {
     let geometry: EmulatedGeometry
+    /// The kind of device whose rules apply where device kinds differ.
+    let profile: EmulatedDevice.Profile
     /// Kernels with zone write plugging (6.13+) refuse writes to a zone after a failed write
     /// until its write pointer is refreshed (item 25). Older kernels did not.
     let stickyWriteErrors: Bool
@@ -19,9 +23,15 @@ struct ZoneStateMachine: Sendable {
     /// null_blk's `imp_close_zone_no`: where the round-robin search for an implicitly open zone
     /// to close starts.
     private var implicitCloseCursor: Int
+    /// QEMU's `imp_open_zones` list (ZNS profile with an open limit): when each zone became
+    /// implicitly open. The auto-transition closes the zone with the smallest number. Entries of
+    /// zones that are no longer implicitly open are dropped when the list is searched.
+    private var implicitOpenOrder: [Int: UInt64] = [:]
+    private var implicitOpenClock: UInt64 = 0
 
-    init(geometry: EmulatedGeometry, stickyWriteErrors: Bool) {
+    init(geometry: EmulatedGeometry, profile: EmulatedDevice.Profile = .nullBlk, stickyWriteErrors: Bool) {
         self.geometry = geometry
+        self.profile = profile
         self.stickyWriteErrors = stickyWriteErrors
         self.implicitCloseCursor = geometry.conventionalZones
         var zones: [ZoneRecord] = []
@@ -37,12 +47,20 @@ struct ZoneStateMachine: Sendable {
     }
 
     /// Restores a state machine from saved zone records (an image reopened), recounting resources.
-    init(geometry: EmulatedGeometry, stickyWriteErrors: Bool, records: [ZoneRecord]) {
+    /// Implicitly open zones of the ZNS profile are taken to have opened in zone order (the
+    /// order is not saved; QEMU does not keep zone state across restarts at all).
+    init(
+        geometry: EmulatedGeometry,
+        profile: EmulatedDevice.Profile = .nullBlk,
+        stickyWriteErrors: Bool,
+        records: [ZoneRecord]
+    ) {
         precondition(
             records.count == geometry.zoneCount,
             "zone table has \(records.count) rows, geometry \(geometry.zoneCount)"
         )
         self.geometry = geometry
+        self.profile = profile
         self.stickyWriteErrors = stickyWriteErrors
         self.implicitCloseCursor = geometry.conventionalZones
         self.zones = records
@@ -114,27 +132,98 @@ struct ZoneStateMachine: Sendable {
     }
 
     /// `null_check_zone_resources`: EMPTY needs an active and an open slot, CLOSED an open slot.
+    ///
+    /// The ZNS profile follows QEMU's `nvme_zrm_open_flags` instead: when the open limit is
+    /// reached, an implicitly open zone is closed first (`nvme_zrm_auto_transition_zone`), and
+    /// only then are the active and open limits checked (`nvme_zns_check_resources`). So QEMU
+    /// makes room even when the active limit is reached (checklist item 60), and a request then
+    /// refused with EOVERFLOW has still closed that zone. scsi_debug's rule (refuse when every
+    /// open slot is held explicitly, else close the lowest-numbered implicitly open zone) is
+    /// null_blk's for a device without an active limit, which a ZBC profile never has.
     private mutating func checkResources(for index: Int) throws(ZoneRefusal) {
-        switch zones[index].condition {
-        case .empty:
-            guard checkActive() else {
-                throw ZoneRefusal(
-                    errno: .overflow,
-                    reason: "all \(geometry.maxActiveZones) active-zone slots are in use (\(openCount) open, "
-                        + "\(closedCount) closed); finish or reset an active zone first"
-                )
+        let condition = zones[index].condition
+        precondition(
+            condition == .empty || condition == .closed,
+            "resource check for zone \(index) in condition \(condition)"
+        )
+        if profile == .zns {
+            // > if (n->params.auto_transition_zones) { nvme_zrm_auto_transition_zone(ns); }
+            // > status = nvme_zns_check_resources(ns, act, 1, ...);
+            if geometry.maxOpenZones > 0, openCount >= geometry.maxOpenZones, implicitOpenCount > 0 {
+                closeOneImplicitlyOpenZone()
             }
-            try checkOpen(for: index)
-        case .closed:
-            try checkOpen(for: index)
-        default:
-            preconditionFailure("resource check for zone \(index) in condition \(zones[index].condition)")
+            if condition == .empty, !checkActive() { throw activeRefusal() }
+            if geometry.maxOpenZones > 0, openCount >= geometry.maxOpenZones { throw openRefusal() }
+            return
+        }
+        if condition == .empty, !checkActive() { throw activeRefusal() }
+        try checkOpen(for: index)
+    }
+
+    private func activeRefusal() -> ZoneRefusal {
+        ZoneRefusal(
+            errno: .overflow,
+            reason: "all \(geometry.maxActiveZones) active-zone slots are in use (\(openCount) open, "
+                + "\(closedCount) closed); finish or reset an active zone first"
+        )
+    }
+
+    private func openRefusal() -> ZoneRefusal {
+        ZoneRefusal(
+            errno: .tooManyReferences,
+            reason: "all \(geometry.maxOpenZones) open-zone slots are held by explicitly opened zones; close or "
+                + "finish an open zone first (max open zones \(geometry.maxOpenZones))"
+        )
+    }
+
+    /// Closes one implicitly open zone to make room for another open zone: round robin after
+    /// the previous victim (null_blk), the zone implicitly open the longest (QEMU ZNS), or the
+    /// lowest-numbered one (scsi_debug).
+    private mutating func closeOneImplicitlyOpenZone() {
+        switch profile {
+        case .nullBlk: closeImplicitlyOpenZoneRoundRobin()
+        case .zns: closeOldestImplicitlyOpenZone()
+        case .zbc: closeLowestImplicitlyOpenZone()
+        }
+    }
+
+    /// QEMU `nvme_zrm_auto_transition_zone`: `QTAILQ_FIRST(&ns->imp_open_zones)`, the zone that
+    /// became implicitly open first.
+    private mutating func closeOldestImplicitlyOpenZone() {
+        var oldest: (index: Int, order: UInt64)?
+        for (index, order) in implicitOpenOrder {
+            guard zones[index].condition == .implicitOpen else {
+                implicitOpenOrder[index] = nil
+                continue
+            }
+            if oldest == nil || order < oldest!.order { oldest = (index, order) }
+        }
+        guard let oldest else { return }
+        implicitOpenOrder[oldest.index] = nil
+        _ = closeOpenZone(oldest.index)
+    }
+
+    /// scsi_debug `zbc_close_imp_open_zone`: the first implicitly open zone from zone 0 on.
+    private mutating func closeLowestImplicitlyOpenZone() {
+        for index in geometry.conventionalZones..<geometry.zoneCount where zones[index].condition == .implicitOpen {
+            _ = closeOpenZone(index)
+            return
+        }
+    }
+
+    /// Marks zone `index` implicitly open (after the resource check).
+    private mutating func becomeImplicitlyOpen(_ index: Int) {
+        implicitOpenCount += 1
+        zones[index].condition = .implicitOpen
+        if profile == .zns, geometry.maxOpenZones > 0 {
+            implicitOpenOrder[index] = implicitOpenClock
+            implicitOpenClock += 1
         }
     }
 
     /// `null_close_imp_open_zone`: closes the first implicitly open zone found round-robin after
     /// the previous victim.
-    private mutating func closeOneImplicitlyOpenZone() {
+    private mutating func closeImplicitlyOpenZoneRoundRobin() {
         let first = geometry.conventionalZones
         let count = geometry.zoneCount
         var candidate = implicitCloseCursor >= count ? first : implicitCloseCursor
@@ -150,14 +239,15 @@ struct ZoneStateMachine: Sendable {
         }
     }
 
-    /// `__null_close_zone` for an open zone: CLOSED, or EMPTY when nothing was written.
+    /// `__null_close_zone` for an open zone: CLOSED, or EMPTY when nothing was written (CLOSED
+    /// either way on ZNS: QEMU's `nvme_zrm_close`, item 37).
     private mutating func closeOpenZone(_ index: Int) -> Bool {
         switch zones[index].condition {
         case .implicitOpen: implicitOpenCount -= 1
         case .explicitOpen: explicitOpenCount -= 1
         default: return false
         }
-        if zones[index].writePointer == start(of: index) {
+        if zones[index].writePointer == start(of: index), !profile.closingUnwrittenZoneLeavesItClosed {
             zones[index].condition = .empty
         } else {
             zones[index].condition = .closed
@@ -180,9 +270,15 @@ struct ZoneStateMachine: Sendable {
         implicitOpenCount = 0
         explicitOpenCount = 0
         closedCount = 0
-        for record in zones {
+        implicitOpenOrder = [:]
+        for (index, record) in zones.enumerated() {
             switch record.condition {
-            case .implicitOpen: implicitOpenCount += 1
+            case .implicitOpen:
+                implicitOpenCount += 1
+                if profile == .zns, geometry.maxOpenZones > 0 {
+                    implicitOpenOrder[index] = implicitOpenClock
+                    implicitOpenClock += 1
+                }
             case .explicitOpen: explicitOpenCount += 1
             case .closed: closedCount += 1
             default: break
@@ -228,8 +324,11 @@ struct ZoneStateMachine: Sendable {
                     + "the reported write pointer"
             )
         }
+        // What the device refuses: EREMOTEIO on SCSI. A zone append is checked by the kernel
+        // (blk_check_zone_append; the SCSI disk driver emulates zone append itself): EIO.
+        let refused = append ? Errno.ioError : profile.refusalErrno
         if record.condition == .full {
-            throw ZoneRefusal(errno: .ioError, reason: "the zone is full; reset it before writing to it again")
+            throw ZoneRefusal(errno: refused, reason: "the zone is full; reset it before writing to it again")
         }
         if append {
             let limit = geometry.maxZoneAppendBytes
@@ -243,7 +342,7 @@ struct ZoneStateMachine: Sendable {
         } else if offset != record.writePointer {
             let relation = offset > record.writePointer ? "ahead of" : "behind"
             throw ZoneRefusal(
-                errno: .ioError,
+                errno: refused,
                 reason: "the write starts \(relation) the write pointer; sequential zones accept writes only "
                     + "at the write pointer (\(record.writePointer))"
             )
@@ -252,7 +351,7 @@ struct ZoneStateMachine: Sendable {
         let limit = capacityEnd(of: index)
         if writeOffset + length > limit {
             throw ZoneRefusal(
-                errno: .ioError,
+                errno: refused,
                 reason: "\(length) bytes at \(writeOffset) would pass the zone capacity end \(limit) "
                     + "(\(limit - writeOffset) bytes left); write at most that much, or use the next zone"
             )
@@ -260,7 +359,7 @@ struct ZoneStateMachine: Sendable {
         let granularity = UInt64(geometry.zoneWriteGranularity)
         if (writeOffset - start(of: index)) % granularity != 0 || length % granularity != 0 {
             throw ZoneRefusal(
-                errno: .ioError,
+                errno: refused,
                 reason: "writes to sequential zones must be multiples of the zone write granularity "
                     + "(\(granularity) bytes)"
             )
@@ -268,8 +367,7 @@ struct ZoneStateMachine: Sendable {
         if record.condition == .empty || record.condition == .closed {
             try checkResources(for: index)
             if zones[index].condition == .closed { closedCount -= 1 }
-            implicitOpenCount += 1
-            zones[index].condition = .implicitOpen
+            becomeImplicitlyOpen(index)
         }
         return writeOffset
     }
@@ -297,7 +395,7 @@ struct ZoneStateMachine: Sendable {
     mutating func apply(_ operation: ZoneOperation, zone index: Int) throws(ZoneRefusal) {
         if isConventional(index) {
             throw ZoneRefusal(
-                errno: .ioError,
+                errno: profile.refusalErrno,
                 reason: "conventional zones have no write pointer and cannot be \(operation.pastTense)"
             )
         }
@@ -332,7 +430,9 @@ struct ZoneStateMachine: Sendable {
         case .implicitOpen:
             implicitOpenCount -= 1
         default:
-            throw ZoneRefusal(errno: .ioError, reason: "a full zone cannot be opened; reset it first")
+            // > if (zc == ZC3_EXPLICIT_OPEN || zc == ZC5_FULL) goto fini; (scsi_debug resp_open_zone)
+            if profile.opensFullZones { return }
+            throw ZoneRefusal(errno: profile.refusalErrno, reason: "a full zone cannot be opened; reset it first")
         }
         zones[index].condition = .explicitOpen
         explicitOpenCount += 1
@@ -344,10 +444,14 @@ struct ZoneStateMachine: Sendable {
             return  // > close operation on closed is not an error
         case .implicitOpen, .explicitOpen:
             _ = closeOpenZone(index)
-        case .empty:
-            throw ZoneRefusal(errno: .ioError, reason: "an empty zone is not open and cannot be closed")
         default:
-            throw ZoneRefusal(errno: .ioError, reason: "a full zone is not open and cannot be closed")
+            // > if (!(zc == ZC2_IMPLICIT_OPEN || zc == ZC3_EXPLICIT_OPEN)) return; (scsi_debug zbc_close_zone)
+            if profile.closesZonesThatAreNotOpen { return }
+            let what = zones[index].condition == .empty ? "an empty" : "a full"
+            throw ZoneRefusal(
+                errno: profile.refusalErrno,
+                reason: "\(what) zone is not open and cannot be closed"
+            )
         }
     }
 
@@ -356,8 +460,9 @@ struct ZoneStateMachine: Sendable {
         case .full:
             return  // > Finish operation on full is not an error
         case .empty, .closed:
-            // null_blk asks for an open slot even though the zone never ends up open (items 42, 43).
-            try checkResources(for: index)
+            // null_blk asks for an open slot even though the zone never ends up open (items 42,
+            // 43); QEMU's nvme_zrm_finish and scsi_debug's zbc_finish_zone check nothing.
+            if profile.finishChecksResources { try checkResources(for: index) }
         default:
             break
         }
@@ -449,6 +554,14 @@ struct ZoneStateMachine: Sendable {
         for index in zones.indices where zones[index].needsWritePointerUpdate {
             zones[index].needsWritePointerUpdate = false
         }
+    }
+
+    /// Sets where null_blk's round-robin search for an implicitly open zone to close starts
+    /// (`imp_close_zone_no`), to follow a real null_blk whose position is known.
+    mutating func setImplicitCloseCursor(_ zone: Int) {
+        implicitCloseCursor =
+            zone >= geometry.conventionalZones && zone < geometry.zoneCount
+            ? zone : geometry.conventionalZones
     }
 
     /// Replaces a zone's record after a power loss. Call ``restart()`` when done.
