@@ -1,9 +1,9 @@
 # zonealloc — the two quick-start commands are `make demo` and `make test`.
-# Both install the system packages they need first (libzbd-dev, pkg-config; see tools/install-deps.sh).
+# Both install the system packages they need first (libzbd-dev, libxxhash-dev, pkg-config; see tools/install-deps.sh).
 
 SWIFT ?= swift
 
-.PHONY: all deps build demo test lint format clean
+.PHONY: all deps build demo test test-kernel lint format clean
 
 all: build
 
@@ -21,6 +21,18 @@ demo: build
 # only when ZONEALLOC_TEST_DEVICE names a zoned block device (they are destructive).
 test: build
 	$(SWIFT) test
+
+# zonealloc on real Linux zoned block devices: boots Debian's kernel under QEMU with an NVMe ZNS
+# namespace, null_blk (zoned) and a scsi_debug ZBC disk, and runs the conformance command and the
+# real-device tests on each (tools/qemu/test-kernel.sh; a few minutes, no KVM needed). Installs
+# QEMU, the kernel, busybox, kmod and cpio first (tools/install-deps.sh --kernel-harness).
+# KERNEL_SCRATCH / KERNEL_RELEASE_SCRATCH: SwiftPM scratch folders for the test bundle and the
+# release binary.
+KERNEL_SCRATCH ?= .build
+KERNEL_RELEASE_SCRATCH ?= .build
+test-kernel:
+	SWIFT=$(SWIFT) bash tools/qemu/test-kernel.sh --scratch-path $(KERNEL_SCRATCH) \
+		--release-scratch-path $(KERNEL_RELEASE_SCRATCH) $(TEST_KERNEL_FLAGS)
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
