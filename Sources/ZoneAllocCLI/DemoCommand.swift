@@ -2,31 +2,32 @@ import ArgumentParser
 import Foundation
 import ZonedStorage
 
-/// `zonealloc demo [--dir DIR] [--keep]`: walks through the zone model on a fresh emulated
-/// device, one line per step, and ends with the zone report.
+/// `zonealloc demo [--dir DIR] [--keep] [--overwrites N]`: the store at work on a fresh
+/// emulated zoned device, from format to copygc, with every value verified.
 struct DemoCommand: ParsableCommand {
     /// The command's name and help text.
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Show the zone model at work on a temporary emulated device.",
+        abstract: "Show the store at work on a temporary emulated zoned device: writes, overwrites, copygc.",
         discussion: """
-            Creates an image of 32 zones of 16 MiB (12 MiB capacity, 2 conventional, at most 4 \
-            open and 6 active zones, 4096-byte blocks), then writes randomly to a conventional \
-            zone, sequentially into several zones, opens, closes and finishes zones, appends, \
-            shows a write the device refuses, reads the data back, flushes and prints the zone \
-            report. The image is deleted afterwards unless --keep is given.
+            Creates an image of 40 zones of 1 MiB (768 KiB capacity, 2 conventional, at most 8 open \
+            and 12 active zones, 4096-byte blocks), formats it, stores 400 values of 16-64 KiB, then \
+            overwrites and deletes values (a skewed workload) until the buckets are fragmented and \
+            copygc has to evacuate them. Prints the usage before and after, verifies every value \
+            (also after reopening the store), and ends with the zone report. The image is deleted \
+            afterwards unless --keep is given.
             """
     )
 
     /// The demo device's geometry.
     static let geometry = EmulatedGeometry(
-        zoneCount: 32,
-        zoneSize: 16 << 20,
-        zoneCapacity: 12 << 20,
+        zoneCount: 40,
+        zoneSize: 1 << 20,
+        zoneCapacity: 768 << 10,
         conventionalZones: 2,
         logicalBlockSize: 4096,
-        maxOpenZones: 4,
-        maxActiveZones: 6,
+        maxOpenZones: 8,
+        maxActiveZones: 12,
         vendorID: "zonealloc demo"
     )
 
@@ -40,8 +41,17 @@ struct DemoCommand: ParsableCommand {
     @Flag(help: "Keep the image afterwards and print its path.")
     var keep = false
 
+    /// How many overwrites and deletes the workload does after the first fill.
+    @Option(help: "Overwrites and deletes after the first fill.")
+    var overwrites = 2500
+
     /// Options every command takes (`--verbose`).
     @OptionGroup var global: GlobalOptions
+
+    /// Checks the options; a failure exits with status 64.
+    func validate() throws {
+        guard overwrites >= 0 else { throw ValidationError("--overwrites must not be negative") }
+    }
 
     /// Creates the image, runs ``DemoScript``, and deletes the image unless `--keep` was given.
     func run() throws {
@@ -62,21 +72,23 @@ struct DemoCommand: ParsableCommand {
                 if ownsDirectory { try? fileManager.removeItem(at: directory) }
             }
         }
-        try ErrorReporting.run(verbose: global.verbose) {
-            do {
-                try fileManager.createDirectory(at: directory, withIntermediateDirectories: true)
-            } catch {
-                throw CommandFailure("cannot create the directory \(directory.path): \(error.localizedDescription)")
-            }
-            let device = try EmulatedDevice.create(at: image, geometry: Self.geometry, overwrite: true)
-            try DeviceSession.using(device) { _ in
-                var script = DemoScript(device: device)
-                try script.run()
+        try StoreSession.run(verbose: global.verbose) {
+            try ErrorReporting.run(verbose: global.verbose) {
+                do {
+                    try fileManager.createDirectory(at: directory, withIntermediateDirectories: true)
+                } catch {
+                    throw CommandFailure("cannot create the directory \(directory.path): \(error.localizedDescription)")
+                }
+                let device = try EmulatedDevice.create(at: image, geometry: Self.geometry, overwrite: true)
+                try DeviceSession.using(device) { _ in
+                    var script = DemoScript(device: device, overwrites: overwrites)
+                    try script.run()
+                }
             }
         }
         if keep {
             print("")
-            print("kept \(image); try: zonealloc device report \(image)")
+            print("kept \(image); try: zonealloc stat \(image)")
         }
     }
 }

@@ -1,22 +1,24 @@
+import Foundation
+import ZoneAlloc
+import ZoneStore
 import ZonedStorage
 
-/// The steps of `zonealloc demo` on an open emulated device.
+/// The steps of `zonealloc demo` on a freshly created emulated device.
 struct DemoScript {
-    /// The demo device, freshly created.
+    /// The demo device.
     let device: EmulatedDevice
+    /// Overwrites and deletes after the first fill.
+    let overwrites: Int
 
-    private var info: DeviceInfo { device.info }
-    private var block: UInt64 { UInt64(info.logicalBlockSize) }
     private var step = 0
+    /// What every key should hold: the seed and length its value was made from.
+    private var model: [StoreKey: (seed: UInt64, length: Int)] = [:]
+    private var random: UInt64 = 0x5EED_0F_2026
 
-    /// Creates the script for `device`.
-    init(device: EmulatedDevice) { self.device = device }
-
-    /// Recognisable data: `count` bytes that depend on `seed` and their position.
-    static func data(seed: UInt8, count: Int) -> [UInt8] {
-        var bytes = [UInt8](repeating: 0, count: count)
-        for index in bytes.indices { bytes[index] = UInt8(truncatingIfNeeded: index / 4096 &* 31 &+ index) &+ seed }
-        return bytes
+    /// Creates the script.
+    init(device: EmulatedDevice, overwrites: Int) {
+        self.device = device
+        self.overwrites = overwrites
     }
 
     private mutating func say(_ line: String) {
@@ -24,129 +26,128 @@ struct DemoScript {
         print("\(step < 10 ? " " : "")\(step). \(line)")
     }
 
-    private func condition(_ zone: Int) throws(ZonedStorageError) -> String {
-        try device.zone(zone).condition.kernelName
+    private mutating func next(_ bound: Int) -> Int {
+        random &+= 0x9E37_79B9_7F4A_7C15
+        var z = random
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return Int((z ^ (z >> 31)) % UInt64(bound))
     }
 
-    private func offsetInZone(_ offset: UInt64) -> String {
-        let within = offset - info.zoneStart(info.zoneIndex(containing: offset))
-        return within == 0 ? "+0" : "+\(SizeFormatter.string(within))"
+    private mutating func putRandom(_ store: ZoneStore, key: StoreKey, durability: Durability) throws {
+        let length = (16 << 10) + next(48 << 10)
+        let seed = UInt64(next(Int.max))
+        try store.put(key, StoreWorkload.value(seed: seed, length: length), hint: .stream(0), durability: durability)
+        model[key] = (seed, length)
     }
 
-    /// Runs every step, printing one line each, and the zone report at the end.
+    private func printUsage(_ store: ZoneStore, title: String) {
+        Swift.print("")
+        Swift.print("    --- \(title) ---")
+        let document = StoreUsageDocument(device: device.path, statistics: store.statistics())
+        for line in document.lines() { Swift.print("    \(line)") }
+        Swift.print("")
+    }
+
+    /// Reads every key back and compares it with what was written.
+    private func verify(_ store: ZoneStore) throws -> (values: Int, bytes: Int) {
+        var bytes = 0
+        guard Set(store.list()) == Set(model.keys) else {
+            throw CommandFailure("the store lists \(store.list().count) keys, \(model.count) were written")
+        }
+        for (key, expected) in model {
+            let value = try store.get(key)
+            guard value == StoreWorkload.value(seed: expected.seed, length: expected.length) else {
+                throw CommandFailure("\(key) reads back \(value.count) bytes that differ from what was written")
+            }
+            bytes += value.count
+        }
+        return (model.count, bytes)
+    }
+
+    /// Runs every step.
     ///
-    /// - Throws: ``ZonedStorageError`` when the device refuses a step that should succeed, or
-    ///   ``CommandFailure`` when data read back differs from what was written.
+    /// - Throws: ``StoreError`` when the store fails, ``CommandFailure`` when a value reads back
+    ///   different from what was written.
     mutating func run() throws {
         let geometry = device.geometry
         say(
             "created \(device.path): \(geometry.zoneCount) zones of \(SizeFormatter.string(geometry.zoneSize)) "
-                + "(capacity \(SizeFormatter.string(geometry.zoneCapacity))), "
-                + "\(geometry.conventionalZones) conventional, max open \(info.maxOpenZones), "
-                + "max active \(info.maxActiveZones), \(geometry.logicalBlockSize)-byte blocks"
+                + "(capacity \(SizeFormatter.string(geometry.zoneCapacity))), \(geometry.conventionalZones) "
+                + "conventional, max open \(device.info.maxOpenZones), max active \(device.info.maxActiveZones)"
         )
+        try ZoneStore.format(device)
+        say("formatted it as a store: superblock in conventional zone 0, copygc reserve 8 %")
+        let store = try ZoneStore.open(device, options: StoreSession.options())
+        var closed = false
+        defer { if !closed { try? store.close() } }
 
-        // Conventional zone 0: blocks written in any order.
-        let conventional = Self.data(seed: 1, count: Int(block))
-        let conventionalOffsets: [UInt64] = [16 * block, 0, 8 * block]
-        for offset in conventionalOffsets { try device.write(conventional, at: offset) }
+        let keys = (0..<400).map { StoreKey(String(format: "value-%04d", $0)) }
+        for key in keys { try putRandom(store, key: key, durability: .buffered) }
+        try store.sync()
+        let filled = store.statistics()
         say(
-            "zone 0 (conventional): wrote 4 KiB blocks at "
-                + conventionalOffsets.map(offsetInZone).joined(separator: ", ")
-                + " in that order; random writes are fine, the zone stays \(try condition(0))"
+            "stored \(keys.count) values of 16-64 KiB (\(SizeFormatter.string(filled.dirtyValueBytes))), each "
+                + "checksummed (XXH3-64), through one write point; journal synced"
         )
+        printUsage(store, title: "usage after the first fill")
 
-        // Zone 2: sequential writes at the write pointer.
-        let zone2 = info.zoneStart(2)
-        let sequential = Self.data(seed: 2, count: 3 << 20)
-        for part in 0..<3 {
-            let from = part << 20
-            try device.write(Array(sequential[from..<(from + (1 << 20))]), at: zone2 + UInt64(from))
-        }
-        let zone2After = try device.zone(2)
-        say(
-            "zone 2: three 1 MiB writes, each at the write pointer; the first opened the zone implicitly: "
-                + "\(zone2After.condition.kernelName), write pointer \(offsetInZone(zone2After.writePointer))"
-        )
-
-        // Zone 3: filled to capacity.
-        let zone3 = info.zoneStart(3)
-        let fill = Self.data(seed: 3, count: 4 << 20)
-        for part in 0..<Int(geometry.zoneCapacity / UInt64(fill.count)) {
-            try device.write(fill, at: zone3 + UInt64(part * fill.count))
-        }
-        say(
-            "zone 3: wrote its whole \(SizeFormatter.string(geometry.zoneCapacity)) capacity in 4 MiB writes: "
-                + "\(try condition(3)) (the last \(SizeFormatter.string(geometry.zoneSize - geometry.zoneCapacity)) "
-                + "of the zone are beyond its capacity and never writable)"
-        )
-
-        // Zone 4: explicit open.
-        try device.openZone(4)
-        say("zone 4: opened explicitly before any write: \(try condition(4))")
-
-        // Zone 5: written, then closed.
-        try device.write(Self.data(seed: 5, count: 256 << 10), at: info.zoneStart(5))
-        try device.closeZone(5)
-        say(
-            "zone 5: wrote 256 KiB, then closed it: \(try condition(5)) (no longer open, still active: "
-                + "it keeps its write pointer)"
-        )
-
-        // Zone 6: written, then finished.
-        try device.write(Self.data(seed: 6, count: 1 << 20), at: info.zoneStart(6))
-        try device.finishZone(6)
-        say("zone 6: wrote 1 MiB, then finished it: \(try condition(6)); the rest reads as zeros")
-
-        // Zone 7: zone append; the device picks the offset.
-        let appended = Self.data(seed: 7, count: 64 << 10)
-        let first = try device.append(appended, toZoneAt: info.zoneStart(7))
-        let second = try device.append(appended, toZoneAt: info.zoneStart(7))
-        say(
-            "zone 7: two 64 KiB zone appends landed at \(offsetInZone(first)) and \(offsetInZone(second)): "
-                + "the device chose the offsets (\(try condition(7)))"
-        )
-
-        // A write not at the write pointer is refused, and nothing changes.
-        let before = try device.zone(2)
-        do {
-            try device.write(Self.data(seed: 9, count: Int(block)), at: zone2)
-            throw CommandFailure("the device accepted a write behind the write pointer of zone 2")
-        } catch let refusal as ZonedStorageError {
-            let after = try device.zone(2)
-            guard after == before else {
-                throw CommandFailure("zone 2 changed after a refused write: \(before) became \(after)")
+        var deletes = 0
+        for index in 0..<overwrites {
+            // Skewed: most overwrites hit the first quarter of the keys (hot data).
+            let key = next(10) < 8 ? keys[next(keys.count / 4)] : keys[next(keys.count)]
+            if next(10) == 0, model[key] != nil {
+                try store.delete(key, durability: .buffered)
+                model[key] = nil
+                deletes += 1
+            } else {
+                try putRandom(store, key: key, durability: .buffered)
             }
-            say("zone 2: a 4 KiB write at the zone start, behind the write pointer, is refused; the zone is unchanged:")
-            print("      \(refusal.description)")
+            if index % 100 == 99 { try store.sync() }
         }
-
-        // Read back what was written.
-        var checked: [String] = []
-        for offset in conventionalOffsets where try device.read(count: Int(block), at: offset) != conventional {
-            throw CommandFailure("zone 0 at \(offsetInZone(offset)) reads back different data")
-        }
-        checked.append("zone 0's three blocks")
-        guard try device.read(count: sequential.count, at: zone2) == sequential else {
-            throw CommandFailure("zone 2 reads back different data")
-        }
-        checked.append("zone 2's 3 MiB")
-        guard try device.read(count: appended.count, at: second) == appended else {
-            throw CommandFailure("the second append to zone 7 reads back different data")
-        }
-        checked.append("the second append to zone 7")
-        say("read back \(checked.joined(separator: ", ")): identical to what was written")
-
-        try device.flush()
-        let usage = device.resourceUsage()
+        try store.sync()
+        let busy = store.statistics()
         say(
-            "flushed the write cache: the data and write pointers are durable. Zones in use: "
-                + "\(usage.open) open (\(usage.implicitOpen) implicitly, \(usage.explicitOpen) explicitly) of "
-                + "\(info.maxOpenZones), \(usage.active) active of \(info.maxActiveZones)"
+            "overwrote and deleted values \(overwrites) times (\(deletes) deletes, "
+                + "\(SizeFormatter.string(busy.userBytesWritten)) written in all): buckets fragmented, and "
+                + "copygc ran \(busy.copygc.passes) passes when allocations found no free bucket, moving "
+                + "\(SizeFormatter.string(busy.copygc.bytesMoved)) and freeing \(busy.copygc.bucketsFreed) buckets"
         )
+        // An explicit pass (`zonealloc gc`), once the background pass that may be running is done.
+        var report = try store.collectGarbage(maxVictims: 8)
+        for _ in 0..<100 where report.outcome == .busy {
+            Thread.sleep(forTimeInterval: 0.02)
+            report = try store.collectGarbage(maxVictims: 8)
+        }
+        switch report.outcome {
+        case .nothingToFree(let why):
+            say("an explicit copygc pass found nothing to free: \(why)")
+        default:
+            say(
+                "an explicit copygc pass evacuated \(report.victims.count) buckets, freed \(report.bucketsFreed), moved "
+                    + "\(SizeFormatter.string(report.bytesMoved))"
+            )
+        }
+        printUsage(store, title: "usage after overwrites and copygc")
+        guard store.statistics().copygc.bytesMoved > 0 else {
+            throw CommandFailure("copygc did not move anything; the workload was too small to need it")
+        }
 
-        print("")
+        let checked = try verify(store)
+        say("verified every value: \(checked.values) values, \(SizeFormatter.string(UInt64(checked.bytes))), all match")
+        try store.close()
+        closed = true
+
+        let reopened = try ZoneStore.open(device, options: StoreSession.options())
+        let again = try verify(reopened)
+        say(
+            "reopened the store (replayed \(reopened.recovery.recordsReplayed) journal records after the last "
+                + "checkpoint) and verified all \(again.values) values again"
+        )
+        try reopened.close()
+
+        Swift.print("")
         let rows = try DeviceReport.rows(of: device, zones: nil)
-        ReportFormatter.table(rows).forEach { print($0) }
+        ReportFormatter.table(rows).forEach { Swift.print($0) }
     }
 }

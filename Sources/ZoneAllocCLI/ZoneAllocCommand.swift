@@ -18,6 +18,12 @@ struct ZoneAllocCommand: ParsableCommand {
 
             Exit status: 0 on success, 1 when the device refuses an operation, 64 for bad usage.
             """,
-        subcommands: [DeviceCommand.self, DemoCommand.self, ConformanceCommand.self]
+        subcommands: [
+            DeviceCommand.self, DemoCommand.self, ConformanceCommand.self, SimulateCommand.self,
+            // The store on a device.
+            FormatCommand.self, StorePutCommand.self, StoreGetCommand.self, StoreRemoveCommand.self,
+            StoreListCommand.self, StoreStatCommand.self, StoreGCCommand.self, FsckCommand.self,
+            StoreCrashWorkerCommand.self,
+        ]
     )
 }

@@ -295,21 +295,22 @@ import Glibc
         #expect(try JSONDecoder().decode(DeviceInfoDocument.self, from: info.output).zoneSize == 1 << 20)
     }
 
-    @Test func demoRunsAndPrintsTheReport() throws {
+    @Test func demoRunsCopygcVerifiesEveryValueAndPrintsTheReport() throws {
         defer { directory.remove() }
         let result = try succeed("demo", "--dir", directory.path("demo"), "--keep")
         let lines = result.lines
-        #expect(lines.contains { $0.contains("is refused; the zone is unchanged") })
-        #expect(lines.contains { $0.contains("EIO") && $0.contains("behind the write pointer") })
-        #expect(lines.contains { $0.contains("identical to what was written") })
-        #expect(lines.contains("32 zones: 2 NOT_WP, 24 EMPTY, 2 IMP_OPEN, 1 EXP_OPEN, 1 CLOSED, 2 FULL"))
+        #expect(lines.contains { $0.contains("formatted it as a store") })
+        #expect(lines.contains { $0.contains("copygc ran") && $0.contains("moving") })
+        #expect(lines.contains { $0.contains("Copygc since open:") && $0.contains("buckets freed") })
+        #expect(lines.contains { $0.contains("verified every value") && $0.contains("all match") })
+        #expect(lines.contains { $0.contains("reopened the store") && $0.contains("verified all") })
+        #expect(lines.contains { $0.hasPrefix("40 zones: 2 NOT_WP") })
         let image = directory.path("demo/zonealloc-demo.img")
-        #expect(lines.last == "kept \(image); try: zonealloc device report \(image)")
-        // The kept image is a normal emulated device.
-        let report = try reportJSON(image, "--condition", "FULL")
-        #expect(report.zones.map(\.index) == [3, 6])
-
-        let temporary = try succeed("demo")
-        #expect(temporary.lines.last?.hasPrefix("32 zones:") == true)
+        #expect(lines.last == "kept \(image); try: zonealloc stat \(image)")
+        // The kept image is a normal emulated device holding the store.
+        let report = try reportJSON(image, "--condition", "NOT_WP")
+        #expect(report.zones.map(\.index) == [0, 1])
+        let stat = try succeed("stat", image)
+        #expect(stat.lines.first?.contains("keys") == true)
     }
 }

@@ -1,0 +1,99 @@
+import Synchronization
+public import ZoneAlloc
+public import ZoneGC
+
+/// The simulator's extent owner: a flat map from logical block to the data pointer of its
+/// current version (the index a storage service keeps), packed into 8 bytes per block so a
+/// 64 GiB logical space of 4 KiB blocks takes 128 MiB.
+///
+/// Every extent is one block. Packing: bit 63 set = present; bits 55–62 the generation; bits
+/// 32–54 the offset in the bucket in sectors; bits 0–31 the bucket.
+public final class LogicalSpace: ExtentOwner {
+    /// Logical blocks.
+    public let blocks: Int
+    /// Sectors per block (the length of every extent).
+    public let blockSectors: UInt32
+    private let map: Mutex<[UInt64]>
+
+    private static let present: UInt64 = 1 << 63
+
+    /// Creates an empty space of `blocks` blocks of `blockSectors` sectors.
+    public init(blocks: Int, blockSectors: Int) {
+        self.blocks = blocks
+        self.blockSectors = UInt32(blockSectors)
+        self.map = Mutex(Array(repeating: 0, count: blocks))
+    }
+
+    @inline(__always)
+    private func pack(_ pointer: DataPointer) -> UInt64 {
+        Self.present | UInt64(pointer.generation.rawValue) << 55 | UInt64(pointer.offset) << 32
+            | UInt64(pointer.bucket.rawValue)
+    }
+
+    @inline(__always)
+    private func unpack(_ word: UInt64) -> DataPointer? {
+        guard word & Self.present != 0 else { return nil }
+        return DataPointer(
+            bucket: BucketIndex(rawValue: UInt32(truncatingIfNeeded: word)),
+            offset: UInt32(truncatingIfNeeded: word >> 32) & 0x7F_FFFF,
+            sectors: blockSectors,
+            generation: BucketGeneration(rawValue: UInt8(truncatingIfNeeded: word >> 55))
+        )
+    }
+
+    /// The pointer of `block`'s current version, if it has one.
+    public func pointer(of block: UInt64) -> DataPointer? {
+        map.withLock { unpack($0[Int(block)]) }
+    }
+
+    /// The current pointers of `blocks`.
+    public func pointers(of blocks: [UInt64]) -> [DataPointer?] {
+        map.withLock { map in blocks.map { unpack(map[Int($0)]) } }
+    }
+
+    /// Points each of `blocks` at the pointer at the same position in `pointers` (later entries
+    /// win for repeated blocks) and appends the pointers they replaced to `replaced` (to be
+    /// marked dead).
+    public func replace(_ blocks: [UInt64], with pointers: [DataPointer], replaced: inout [DataPointer]) {
+        precondition(blocks.count == pointers.count, "replace: \(blocks.count) blocks for \(pointers.count) pointers")
+        map.withLock { map in
+            for (block, pointer) in zip(blocks, pointers) {
+                precondition(pointer.sectors == blockSectors, "LogicalSpace holds one-block extents, not \(pointer)")
+                precondition(pointer.offset <= 0x7F_FFFF, "\(pointer): offset too large to pack")
+                let old = map[Int(block)]
+                map[Int(block)] = pack(pointer)
+                if let previous = unpack(old) { replaced.append(previous) }
+            }
+        }
+    }
+
+    /// Forgets `block` (deleted); returns the pointer it had.
+    public func remove(_ block: UInt64) -> DataPointer? {
+        map.withLock { map in
+            let old = map[Int(block)]
+            map[Int(block)] = 0
+            return unpack(old)
+        }
+    }
+
+    /// Calls `body` with every present block and its pointer (for checks; holds the lock).
+    public func forEachPointer(_ body: (UInt64, DataPointer) -> Void) {
+        map.withLock { map in
+            for (block, word) in map.enumerated() {
+                if let pointer = unpack(word) { body(UInt64(block), pointer) }
+            }
+        }
+    }
+
+    /// Compare-and-swap: each move is accepted only if the block still points at `move.from`.
+    public func relocate(_ moves: [ExtentMove]) -> [Bool] {
+        map.withLock { map in
+            moves.map { move in
+                let index = Int(move.key)
+                guard index < map.count, let current = unpack(map[index]), move.matches(current) else { return false }
+                map[index] = pack(move.to)
+                return true
+            }
+        }
+    }
+}

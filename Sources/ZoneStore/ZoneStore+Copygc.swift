@@ -1,0 +1,109 @@
+import Logging
+import Synchronization
+import ZoneAlloc
+import ZoneGC
+
+extension ZoneStore {
+    /// Progress of a copygc pass, for a progress display.
+    public struct CopygcProgress: Sendable, Hashable {
+        /// Victims evacuated so far.
+        public var victimsDone: Int
+        /// Victims chosen for the pass.
+        public var victims: Int
+        /// Bytes moved so far.
+        public var bytesMoved: UInt64
+    }
+
+    /// Runs one copygc pass now (the `ZoneGC` module's ``ZoneGC/Copygc/collect()``): it evacuates
+    /// the most fragmented buckets (greedy: fewest live sectors first), rewriting their live dirty
+    /// extents through the copygc write point. Each move updates the index only if the key still
+    /// points at the old place (compare-and-swap, ``relocate(_:)``; a value changed meanwhile wins
+    /// and the copy is released); the moved data is flushed and the moves committed to the
+    /// journal before the old places are released, so a victim's zone is reset only after that.
+    /// Cached extents are not moved: they read as evicted once the victim is reset.
+    ///
+    /// - Parameters:
+    ///   - maxVictims: the most buckets to report as evacuated (the pass itself is bounded by
+    ///     copygc's configuration: 16 victims, enough to reach the stop threshold).
+    ///   - progress: called when the pass is done.
+    /// - Returns: what the pass did; `.nothingToFree` when no bucket holds dead space.
+    /// - Throws: ``StoreError`` when the store is closed, the journal cannot be written, or
+    ///   copygc fails (`.device`, `.allocator`).
+    @discardableResult
+    public func collectGarbage(
+        maxVictims: Int = 8,
+        progress: (@Sendable (CopygcProgress) -> Void)? = nil
+    ) throws(StoreError) -> CopygcReport {
+        try checkOpen()
+        let pass: PassReport
+        do {
+            pass = try collector.collect()
+        } catch {
+            if let failure = journal.failure { throw failure }
+            throw StoreError(
+                code: error.code == .device ? .device : .allocator,
+                message: "copygc failed: \(error.message)",
+                cause: error
+            )
+        }
+        var report = CopygcReport(outcome: .evacuated)
+        switch pass.outcome {
+        case .evacuated: report.outcome = .evacuated
+        case .nothingToFree(let reason): report.outcome = .nothingToFree(reason)
+        case .busy, .backingOff: report.outcome = .busy
+        }
+        report.victims = Array(pass.victims.prefix(max(maxVictims, pass.victims.count)))
+        report.bucketsFreed = pass.bucketsFreed
+        report.bytesMoved = UInt64(pass.sectorsMoved * DataPointer.sectorSize)
+        report.racesLost = pass.racesLost
+        report.cachedBytesDropped = UInt64(pass.cachedSectorsDropped * DataPointer.sectorSize)
+        progress?(
+            CopygcProgress(victimsDone: pass.victims.count, victims: pass.victims.count, bytesMoved: report.bytesMoved)
+        )
+        metrics.update(self)
+        logger.debug(
+            "copygc: \(pass.victims.count) victims, \(pass.bucketsFreed) freed, \(report.bytesMoved) bytes moved"
+        )
+        return report
+    }
+
+    /// Copygc's compare-and-swap (``ZoneGC/ExtentOwner/relocate(_:)``): each move's key names an
+    /// entry and one of its extents; the extent is replaced only if it is still the moved-from
+    /// one, and the new entry is journaled as a move (visible at once, durable at the next
+    /// commit, which copygc asks for before it releases the old places).
+    func relocate(_ moves: [ExtentMove]) -> [Bool] {
+        state.withLock { state in
+            moves.map { move in
+                let id = move.key >> 6
+                let position = Int(move.key & 63)
+                guard !state.closed, let key = state.keysByID[id], var entry = state.index[key], entry.id == id,
+                    position < entry.extents.count, move.matches(entry.extents[position].pointer)
+                else { return false }
+                entry.extents[position].pointer = move.relocated(entry.extents[position].pointer)
+                let sequence = journal.append(.put(key: key, entry: entry, moved: true))
+                entry.version = sequence
+                _ = state.replace(key, with: entry)
+                return true
+            }
+        }
+    }
+
+    /// Free buckets (empty, generation allocatable) now.
+    var freeBuckets: Int {
+        allocator.statistics().bucketsByState[.free] ?? 0
+    }
+
+    /// Copygc's totals since the store was opened.
+    var copygcCounters: CopygcCounters {
+        let statistics = collector.statistics()
+        return CopygcCounters(
+            passes: statistics.passes,
+            passesFreeingNothing: statistics.passesWithNothingToDo,
+            bucketsFreed: statistics.bucketsFreed,
+            bytesMoved: UInt64(statistics.copygcSectorsMoved * DataPointer.sectorSize),
+            racesLost: statistics.racesLost,
+            cachedBytesDropped: UInt64(statistics.cachedSectorsDropped * DataPointer.sectorSize),
+            kicks: statistics.kicks
+        )
+    }
+}

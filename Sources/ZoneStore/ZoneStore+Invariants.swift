@@ -1,0 +1,64 @@
+import Synchronization
+import ZoneAlloc
+import ZoneGC
+
+extension ZoneStore {
+    /// Checks the store against the allocator while nothing is in flight, and returns the
+    /// problems in words (empty when consistent): each bucket's live sectors equal the index's
+    /// extents at the bucket's generation plus the journal buckets; the store's generations equal
+    /// the allocator's; no dirty extent is stale; every extent has its backpointer.
+    package func consistencyProblems() -> [String] {
+        let journalBuckets = journal.retainedBuckets + [journal.reservedNext].compactMap { $0 }
+        let pending = collector.pendingReleaseCount
+        return state.withLock { state -> [String] in
+            var problems: [String] = []
+            if pending > 0 { problems.append("copygc holds \(pending) old copies not yet released") }
+            var dirty = Array(repeating: 0, count: state.generations.count)
+            var cached = Array(repeating: 0, count: state.generations.count)
+            for (key, entry) in state.index where !entry.isEvictedMarker {
+                for extent in entry.extents {
+                    let zone = extent.pointer.bucket.zone
+                    guard zone < dirty.count else {
+                        problems.append("\(key): extent in \(extent.pointer.bucket), beyond the device")
+                        continue
+                    }
+                    guard state.isCurrent(extent) else {
+                        if entry.kind == .dirty { problems.append("\(key): dirty extent \(extent.pointer) is stale") }
+                        continue
+                    }
+                    if !state.backpointers[zone].contains(key) {
+                        problems.append("\(key): no backpointer in \(extent.pointer.bucket)")
+                    }
+                    if extent.pointer.isCached {
+                        cached[zone] += Int(extent.pointer.sectors)
+                    } else {
+                        dirty[zone] += Int(extent.pointer.sectors)
+                    }
+                }
+            }
+            for pointer in journalBuckets { dirty[pointer.bucket.zone] += Int(pointer.sectors) }
+            for zone in 0..<dirty.count {
+                let bucket = BucketIndex(zone)
+                let live = allocator.liveSectors(of: bucket)
+                if live.dirty != dirty[zone] || live.cached != cached[zone] {
+                    problems.append(
+                        "\(bucket): allocator counts \(live.dirty) dirty / \(live.cached) cached sectors, the index "
+                            + "\(dirty[zone]) / \(cached[zone])"
+                    )
+                }
+                let generation = allocator.generation(of: bucket).rawValue
+                if generation != state.generations[zone] {
+                    problems.append(
+                        "\(bucket): allocator at gen \(generation), store at gen \(state.generations[zone])"
+                    )
+                }
+            }
+            return problems
+        }
+    }
+}
+
+extension ZoneStore {
+    /// The zones holding journal groups still needed, oldest first (for tests and fsck).
+    package var journalZoneIndexes: [Int] { journal.retainedBuckets.map(\.bucket.zone) }
+}

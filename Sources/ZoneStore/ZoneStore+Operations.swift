@@ -1,0 +1,360 @@
+import Logging
+import Synchronization
+public import ZoneAlloc
+import ZoneGC
+import ZonedStorage
+
+extension ZoneStore {
+    // MARK: - Put
+
+    /// Stores `bytes` under `key`, replacing any value it had.
+    ///
+    /// The value is written through the write point of `hint` in whole logical blocks (the last
+    /// one zero-padded), split into one extent per bucket when it does not fit in what is left
+    /// of the write point's bucket; each extent gets an XXH3-64 checksum. The journal record
+    /// naming the extents is appended after the data is written, and the old value's space is
+    /// released after that.
+    ///
+    /// - Parameters:
+    ///   - key: 1 to ``StoreLimits/maximumKeyLength`` bytes.
+    ///   - bytes: 0 to ``maximumValueSize`` bytes.
+    ///   - hint: keeps unrelated streams in different buckets (``ZoneAlloc/WriteHint``).
+    ///   - durability: `.durable` returns once the value survives a crash; `.buffered` once it
+    ///     is written and visible.
+    ///   - kind: `.dirty` (kept until deleted) or `.cached` (the store may drop it).
+    /// - Throws: ``StoreError``: `.invalidArgument` for a bad key or size, `.noSpace` when the
+    ///   usable capacity is exhausted, `.timedOut` when copygc freed no bucket in time,
+    ///   `.device` when a write fails, `.failed` / `.closed` when the store refuses changes.
+    public func put(
+        _ key: StoreKey,
+        _ bytes: [UInt8],
+        hint: WriteHint = .stream(0),
+        durability: Durability = .durable,
+        kind: ValueKind = .dirty
+    ) throws(StoreError) {
+        try checkKey(key)
+        guard bytes.count <= maximumValueSize else {
+            throw StoreError(
+                code: .invalidArgument,
+                message:
+                    "a value of \(bytes.count) bytes is larger than the \(maximumValueSize) bytes this store takes "
+                    + "(at most \(StoreLimits.maximumExtentsPerValue) extents of one \(bucketBytes)-byte bucket each); "
+                    + "split it over several keys",
+                key: key
+            )
+        }
+        try checkOpen()
+        var extents: [StoredExtent] = []
+        if !bytes.isEmpty {
+            let padded = bytes.count % blockSize == 0 ? bytes : pad(bytes)
+            let pointers: [DataPointer]
+            do {
+                pointers = try allocator.write(
+                    padded,
+                    hint: hint,
+                    watermark: .normal,
+                    cached: kind == .cached,
+                    split: true
+                )
+            } catch {
+                throw StoreError.allocation(error, "cannot store \(bytes.count) bytes under \(key)", key: key)
+            }
+            extents = Self.extents(of: padded, valueLength: bytes.count, pointers: pointers)
+        }
+        var entry = IndexEntry(length: bytes.count, kind: kind, extents: extents, version: 0)
+        entry.id = state.withLock { $0.takeID() }
+        if !extents.isEmpty {
+            // Backpointers before the entry is visible: from then on the extents can die.
+            collector.recordWrites(
+                owner: ownerID,
+                keys: extents.indices.map { IndexEntry.backpointerKey(id: entry.id, extent: $0) },
+                pointers: extents.map(\.pointer),
+                hint: hint
+            )
+        }
+        let outcome = state.withLock { state -> (IndexEntry?, UInt64)? in
+            guard !state.closed else { return nil }
+            let sequence = journal.append(.put(key: key, entry: entry, moved: false))
+            var stored = entry
+            stored.version = sequence
+            let old = state.replace(key, with: stored)
+            state.counters.puts += 1
+            state.counters.userBytesWritten += UInt64(bytes.count)
+            return (old, sequence)
+        }
+        guard let (old, sequence) = outcome else {
+            collector.markDead(extents.map(\.pointer))
+            throw StoreError(code: .closed, message: "the store was closed while \(key) was being written", key: key)
+        }
+        metrics.recordPut(bytes: bytes.count)
+        if let old { release(old) }
+        if durability == .durable { try journal.commit(through: sequence) }
+        maybeCheckpoint()
+    }
+
+    /// The extents of `padded` (written at `pointers`, in order), with checksums.
+    static func extents(of padded: [UInt8], valueLength: Int, pointers: [DataPointer]) -> [StoredExtent] {
+        var extents: [StoredExtent] = []
+        extents.reserveCapacity(pointers.count)
+        var position = 0
+        for pointer in pointers {
+            let count = pointer.byteCount
+            let valueBytes = max(0, min(count, valueLength - position))
+            extents.append(
+                StoredExtent(
+                    pointer: pointer,
+                    byteCount: valueBytes,
+                    checksum: Checksum.of(padded, position..<(position + count))
+                )
+            )
+            position += count
+        }
+        return extents
+    }
+
+    private func pad(_ bytes: [UInt8]) -> [UInt8] {
+        var padded = bytes
+        padded.append(contentsOf: repeatElement(0, count: blockSize - bytes.count % blockSize))
+        return padded
+    }
+
+    func checkKey(_ key: StoreKey) throws(StoreError) {
+        guard !key.bytes.isEmpty, key.bytes.count <= StoreLimits.maximumKeyLength else {
+            throw StoreError(
+                code: .invalidArgument,
+                message: "a key must be 1 to \(StoreLimits.maximumKeyLength) bytes long, not \(key.bytes.count)",
+                key: key.bytes.isEmpty ? nil : key
+            )
+        }
+    }
+
+    func checkOpen() throws(StoreError) {
+        if state.withLock({ $0.closed }) {
+            throw StoreError(code: .closed, message: "the store is closed; open it again")
+        }
+        if let failure = journal.failure { throw failure }
+    }
+
+    /// Marks the space of a replaced or deleted entry dead, through copygc (which drops the
+    /// backpointers); stale cached extents are ignored.
+    func release(_ entry: IndexEntry) {
+        guard !entry.extents.isEmpty, !entry.isEvictedMarker else { return }
+        collector.markDead(entry.extents.map(\.pointer))
+    }
+
+    // MARK: - Get
+
+    /// The value stored under `key`, every extent checked against its checksum.
+    ///
+    /// - Parameter key: the key.
+    /// - Returns: the value's bytes.
+    /// - Throws: ``StoreError``: `.notFound` when no value is stored under `key`; `.evicted` when it
+    ///   was stored as cached and has been dropped; `.checksumMismatch` naming the key, bucket and
+    ///   offset when the device returns bad data; `.device` when a read fails.
+    public func get(_ key: StoreKey) throws(StoreError) -> [UInt8] {
+        try checkKey(key)
+        var attempt = 0
+        while true {
+            attempt += 1
+            let lookup = state.withLock { state -> (IndexEntry, Bool)? in
+                guard !state.closed, let entry = state.index[key] else { return nil }
+                state.counters.gets += 1
+                return (entry, state.isEvicted(entry))
+            }
+            guard let (entry, evicted) = lookup else {
+                try checkOpen()
+                throw StoreError(code: .notFound, message: "no value is stored under \(key)", key: key)
+            }
+            if evicted {
+                state.withLock { $0.counters.evictedReads += 1 }
+                throw StoreError(
+                    code: .evicted,
+                    message: "the cached value of \(key) was dropped to reuse its space; store it again",
+                    key: key
+                )
+            }
+            var value: [UInt8] = []
+            value.reserveCapacity(entry.length)
+            var failure: StoreError?
+            for extent in entry.extents {
+                let data: [UInt8]
+                do {
+                    data = try readExtent(extent, key: key)
+                } catch {
+                    failure = error
+                    break
+                }
+                value.append(contentsOf: data[0..<extent.byteCount])
+            }
+            guard let failure else {
+                state.withLock { $0.counters.bytesRead += UInt64(value.count) }
+                return value
+            }
+            // The entry may have changed (overwritten, moved by copygc, its bucket reset) while
+            // it was read: look again. The same entry still current means the data is bad.
+            let changed = state.withLock { state -> Bool in
+                guard let now = state.index[key] else { return true }
+                return now.version != entry.version || !now.extents.allSatisfy(state.isCurrent)
+            }
+            if changed, attempt < 8 { continue }
+            if failure.code == .checksumMismatch { state.withLock { $0.counters.checksumFailures += 1 } }
+            throw failure
+        }
+    }
+
+    /// Reads the sectors of `extent` and checks their checksum.
+    func readExtent(_ extent: StoredExtent, key: StoreKey) throws(StoreError) -> [UInt8] {
+        let offset =
+            UInt64(extent.pointer.bucket.zone) * device.info.zoneSize
+            + UInt64(extent.pointer.offset) * UInt64(DataPointer.sectorSize)
+        let data: [UInt8]
+        do {
+            data = try storeDevice.read(count: extent.pointer.byteCount, at: offset)
+        } catch {
+            throw StoreError(
+                code: .device,
+                message: "reading \(key) from \(extent.pointer.bucket) at offset \(offset) failed",
+                key: key,
+                bucket: extent.pointer.bucket,
+                offset: offset,
+                cause: error
+            )
+        }
+        let actual = Checksum.of(data)
+        guard actual == extent.checksum else {
+            throw StoreError(
+                code: .checksumMismatch,
+                message:
+                    "checksum mismatch reading \(key): \(extent.pointer.bucket) (zone \(extent.pointer.bucket.zone)) at "
+                    + "device offset \(offset), \(extent.pointer.byteCount) bytes: expected "
+                    + "\(String(extent.checksum, radix: 16)), read \(String(actual, radix: 16)); the device returned "
+                    + "bad data, the value is not returned",
+                key: key,
+                bucket: extent.pointer.bucket,
+                offset: offset
+            )
+        }
+        return data
+    }
+
+    // MARK: - Delete
+
+    /// Deletes `key`'s value. Its space is released once the deletion is journaled; a bucket left
+    /// with nothing live is reset only after that journal record is durable.
+    ///
+    /// - Parameters:
+    ///   - key: the key.
+    ///   - durability: `.durable` returns once the deletion survives a crash.
+    /// - Returns: whether a value was stored under `key`.
+    /// - Throws: ``StoreError``: `.closed` / `.failed` when the store refuses changes, `.device`
+    ///   when the journal cannot be written.
+    @discardableResult
+    public func delete(_ key: StoreKey, durability: Durability = .durable) throws(StoreError) -> Bool {
+        try checkKey(key)
+        try checkOpen()
+        let outcome = state.withLock { state -> (IndexEntry, UInt64)? in
+            guard !state.closed, let old = state.remove(key) else { return nil }
+            let sequence = journal.append(.delete(key: key))
+            state.counters.deletes += 1
+            return (old, sequence)
+        }
+        guard let (old, sequence) = outcome else {
+            // Nothing to delete; a durable call still makes every earlier change durable.
+            if durability == .durable { try journal.commit(through: journal.lastSequence) }
+            return false
+        }
+        release(old)
+        if durability == .durable { try journal.commit(through: sequence) }
+        maybeCheckpoint()
+        return true
+    }
+
+    // MARK: - List, stat
+
+    /// The keys starting with `prefix`, in bytewise order (evicted cached keys included).
+    public func list(prefix: StoreKey = StoreKey([UInt8]())) -> [StoreKey] {
+        let keys = state.withLock { state in
+            prefix.bytes.isEmpty ? Array(state.index.keys) : state.index.keys.filter { $0.hasPrefix(prefix) }
+        }
+        return keys.sorted()
+    }
+
+    /// What the store knows about `key`, or nil when nothing is stored under it.
+    public func stat(_ key: StoreKey) -> KeyInfo? {
+        state.withLock { state in
+            guard let entry = state.index[key] else { return nil }
+            return KeyInfo(
+                key: key,
+                length: entry.length,
+                kind: entry.kind,
+                isEvicted: state.isEvicted(entry),
+                extents: entry.extents,
+                version: entry.version
+            )
+        }
+    }
+
+    /// Whether the store is open.
+    public var isOpen: Bool { !state.withLock { $0.closed } }
+
+    /// The number of keys.
+    public var count: Int { state.withLock { $0.index.count } }
+
+    // MARK: - Sync, close
+
+    /// Makes every change made so far durable.
+    ///
+    /// - Throws: ``StoreError`` when the journal cannot be written.
+    public func sync() throws(StoreError) {
+        try journal.commit(through: journal.lastSequence)
+    }
+
+    /// Stops copygc, makes every change durable and closes the store. The device stays open.
+    ///
+    /// - Throws: ``StoreError`` when the final journal commit fails.
+    public func close() throws(StoreError) {
+        let wasClosed = state.withLock { state -> Bool in
+            defer { state.closed = true }
+            return state.closed
+        }
+        guard !wasClosed else { return }
+        collector.stop()
+        defer { journal.shutDown() }
+        try journal.commit(through: journal.lastSequence)
+        // The totals since format, for `zonealloc stat`.
+        try writeSuperblock()
+        logger.info("closed store on \(device.path)")
+    }
+
+    // MARK: - Generations
+
+    /// Journals `generation` as `bucket`'s new generation and (once the store is open) commits
+    /// it: the allocator resets the zone when this returns.
+    func persistGeneration(_ generation: BucketGeneration, of bucket: BucketIndex) throws(StoreError) {
+        let sequence = state.withLock { state -> UInt64 in
+            if bucket.zone < state.generations.count {
+                state.generations[bucket.zone] = generation.rawValue
+                state.backpointers[bucket.zone].removeAll()
+            }
+            return journal.append(.generation(bucket: bucket.rawValue, generation: generation.rawValue))
+        }
+        if bootstrapping.load(ordering: .acquiring) { return }
+        try journal.commit(through: sequence)
+    }
+}
+
+/// What ``ZoneStore/stat(_:)`` tells about a key.
+public struct KeyInfo: Sendable, Hashable {
+    /// The key.
+    public var key: StoreKey
+    /// The value's length in bytes.
+    public var length: Int
+    /// Dirty or cached.
+    public var kind: ValueKind
+    /// The cached value was dropped.
+    public var isEvicted: Bool
+    /// Where the value lies.
+    public var extents: [StoredExtent]
+    /// The journal sequence number of the record that wrote it.
+    public var version: UInt64
+}
