@@ -5,8 +5,10 @@ import PackageDescription
 // keep it). It is a separate package so the root package's build, tests and CI do not pay for
 // the benchmark dependency graph.
 //
-//   cd Benchmarks && swift package --allow-writing-to-package-directory benchmark
-//   tools/bench-alloc-callgrind.sh          # instructions per allocation under callgrind
+//   tools/bench-alloc-callgrind.sh    # instructions and mallocs per allocation (callgrind),
+//                                     # allocations per second (1 and 2 threads), vs the baseline
+//   cd Benchmarks && swift package --scratch-path .build-bench \
+//       --allow-writing-to-package-directory benchmark --target AllocatorBenchmarks
 let package = Package(
     name: "benchmarks",
     dependencies: [
@@ -29,10 +31,22 @@ let package = Package(
             path: "Benchmarks/AllocatorBenchmarks",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
-        // A plain executable for `valgrind --tool=callgrind` (tools/bench-alloc-callgrind.sh):
-        // N fast-path allocations after one warm-up, so (instr(N) − instr(0)) / N is the cost of
-        // one allocation. Kept outside `Benchmarks/Benchmarks` so the plugin does not treat it as a
-        // suite.
+        // The write-amplification simulator's throughput: simulated block writes per second of a
+        // whole `zonealloc simulate` run (ZoneSim on ZoneGC and ZoneAlloc).
+        .executableTarget(
+            name: "SimulatorBenchmarks",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "ZoneSim", package: "zonealloc"),
+                .product(name: "ZoneGC", package: "zonealloc"),
+            ],
+            path: "Benchmarks/SimulatorBenchmarks",
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
+        ),
+        // A plain executable for `valgrind --tool=callgrind` and native timing
+        // (tools/bench-alloc-callgrind.sh): N fast-path allocations per thread after one warm-up,
+        // so (instr(N) − instr(0)) / N is the cost of one allocation. Kept outside
+        // `Benchmarks/Benchmarks` so the plugin does not treat it as a suite.
         .executableTarget(
             name: "AllocatorFastPathProbe",
             dependencies: [
@@ -40,6 +54,17 @@ let package = Package(
                 .product(name: "ZonedStorage", package: "zonealloc"),
             ],
             path: "Probes/AllocatorFastPathProbe"
+        ),
+        // Sustained 64 KiB puts onto a file-backed emulated device against plain sequential pwrite
+        // of the same bytes to a file in the same directory, side by side; prints the ratio.
+        //   swift run -c release --scratch-path .build-bench StoreThroughputProbe /path/to/dir 1024 3
+        .executableTarget(
+            name: "StoreThroughputProbe",
+            dependencies: [
+                .product(name: "ZoneStore", package: "zonealloc"),
+                .product(name: "ZonedStorage", package: "zonealloc"),
+            ],
+            path: "Probes/StoreThroughputProbe"
         ),
     ]
 )
