@@ -3,7 +3,7 @@
 
 SWIFT ?= swift
 
-.PHONY: all deps build demo test test-kernel lint format clean
+.PHONY: all deps build demo test test-kernel bench lint format clean
 
 all: build
 
@@ -33,6 +33,15 @@ KERNEL_RELEASE_SCRATCH ?= .build
 test-kernel:
 	SWIFT=$(SWIFT) bash tools/qemu/test-kernel.sh --scratch-path $(KERNEL_SCRATCH) \
 		--release-scratch-path $(KERNEL_RELEASE_SCRATCH) $(TEST_KERNEL_FLAGS)
+
+# The benchmark suite (Benchmarks/, a separate package): the allocation fast path counted by
+# callgrind (instructions and mallocs per allocation, BENCH_CHECK=1 fails above the target), then
+# the package-benchmark suites. Release builds in Benchmarks/.build-bench.
+BENCH_CHECK ?= 0
+bench: deps
+	SWIFT=$(SWIFT) CHECK=$(BENCH_CHECK) tools/bench-alloc-callgrind.sh
+	cd Benchmarks && $(SWIFT) package --scratch-path .build-bench --allow-writing-to-package-directory \
+		benchmark --no-progress
 
 lint:
 	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
