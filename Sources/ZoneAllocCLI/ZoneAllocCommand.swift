@@ -1,7 +1,7 @@
 import ArgumentParser
 
-/// The `zonealloc` command: zoned block devices and emulated images, and a demo of the zone
-/// model.
+/// The `zonealloc` command: zoned block devices and emulated images, zone conformance, a keyed
+/// store on a device, the copygc simulator and the demo.
 ///
 /// Exit status: 0 on success, 1 when a device refused an operation or another runtime failure
 /// occurred (printed as `zonealloc: error: …`), 64 (EX_USAGE) for invalid arguments.
@@ -10,7 +10,8 @@ struct ZoneAllocCommand: ParsableCommand {
     /// The command's name and help text.
     static let configuration = CommandConfiguration(
         commandName: "zonealloc",
-        abstract: "A bucket allocator for host-managed zoned block devices: device tools and a demo.",
+        abstract:
+            "bcachefs's bucket allocator on host-managed zoned block devices: device tools, zone conformance, a keyed store, a copygc simulator.",
         discussion: """
             DEV is a /dev zoned block device (SMR disk, NVMe ZNS namespace, null_blk with zoned=1) \
             or an emulated device image made with `zonealloc device create`. Sizes take binary \
