@@ -30,6 +30,10 @@ struct JournalReader {
         var complete = false
         /// Groups read.
         var groups = 0
+        /// The position in ``entries`` of the first record of the last records group read. The
+        /// writer flushes each group before it writes the next, so this group is the only one
+        /// whose records (and the data they name) may not have been acknowledged.
+        var lastGroupStart: Int?
     }
 
     let device: any ZonedDevice
@@ -130,6 +134,7 @@ struct JournalReader {
             guard let records = group.records(bytes) else {
                 return stop("malformed records in the group in bucket \(bucket) at +\(offset)")
             }
+            result.lastGroupStart = result.entries.count
             for (position, record) in records.enumerated() {
                 let sequence = group.firstSequence + UInt64(position)
                 if let last = chain.lastSequence, sequence > last { break }

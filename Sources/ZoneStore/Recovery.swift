@@ -6,10 +6,16 @@ import ZonedStorage
 ///
 /// 1. Every chain is read: closed chains to their recorded last record (a shorter chain is
 ///    corruption), the open one until its first torn, invalid or out-of-sequence group.
-/// 2. The replay is cut before the first put whose data is not on the device: an extent at its
-///    bucket's current generation that reaches past the zone's write pointer. Such a record was
-///    never acknowledged as durable (the flush acknowledging it would have made its data, written
-///    before it, durable too), and neither was anything after it.
+/// 2. The replay is cut before the first put of the open chain's last group whose data is not on
+///    the device intact: an extent that reaches past its zone's write pointer or whose bytes do
+///    not match its checksum. The writer flushes every group before it writes the next, so only
+///    that last group can hold records that were never acknowledged as durable (the flush
+///    acknowledging them would have made their data, written before them, durable too); every
+///    earlier put's data was durable when its group was, and is not checked again (its bucket
+///    may have been reset since, even so often that the 8-bit generation came round to the same
+///    value). The check reads the data rather than trusting the write pointer because a zone
+///    finished while it held unflushed data keeps its FULL write pointer across a power loss
+///    while the data is gone.
 /// 3. The records before the cut are applied in order. A checkpoint's snapshot records apply
 ///    only where no newer record (a higher version) already decided the key or the generation.
 /// 4. Cached extents that are stale or missing become evicted markers.
@@ -52,6 +58,7 @@ struct Recovery {
         var spans: [[JournalReader.BucketSpan]] = []
         var result = Result(generations: Array(repeating: 0, count: zones.count), lastSequence: 0)
         var expected = superblock.chains.first?.firstSequence ?? 1
+        var lastGroupStart: Int?
         for (position, chain) in superblock.chains.enumerated() {
             guard chain.firstSequence == expected else {
                 throw StoreError(
@@ -75,6 +82,9 @@ struct Recovery {
             if chain.lastSequence == nil {
                 result.notes.append("journal ends: \(read.stopReason)")
             }
+            if chain.lastSequence == nil, let start = read.lastGroupStart {
+                lastGroupStart = entries.count + start
+            }
             entries += read.entries
             spans.append(read.buckets)
             expected = (read.entries.last?.sequence).map { $0 + 1 } ?? chain.firstSequence
@@ -90,7 +100,7 @@ struct Recovery {
                 )
             }
         }
-        let cut = cutPoint(entries)
+        let cut = try cutPoint(entries, lastGroupStart: lastGroupStart)
         if cut < entries.count {
             result.recordsDropped = entries.count - cut
             result.notes.append(
@@ -109,41 +119,37 @@ struct Recovery {
 
     // MARK: - Cut
 
-    /// The index of the first entry whose data is not on the device (entries.count if none),
-    /// computed to a fixed point: generations are those of the records before the cut.
-    func cutPoint(_ entries: [JournalReader.Entry]) -> Int {
-        var cut = entries.count
-        while true {
-            var generations = Array(repeating: UInt8(0), count: zones.count)
-            var inSnapshot = false
-            var decided: Set<Int> = []
-            for entry in entries.prefix(cut) {
-                switch entry.record {
-                case .generation(let bucket, let generation) where Int(bucket) < zones.count:
-                    generations[Int(bucket)] = generation
-                    decided.insert(Int(bucket))
-                case .checkpointBegin:
-                    inSnapshot = true
-                case .snapshotGenerations(let first, let values) where inSnapshot:
-                    for (offset, value) in values.enumerated() {
-                        let bucket = Int(first) + offset
-                        if bucket < zones.count, !decided.contains(bucket) { generations[bucket] = value }
-                    }
-                default:
-                    break
-                }
+    /// The index of the first put from `lastGroupStart` on (the open chain's last group) whose
+    /// data is not on the device intact, or `entries.count` if there is none.
+    ///
+    /// - Throws: ``StoreError`` `.device` when the device cannot read an extent that its write
+    ///   pointer says is there (not opening is better than dropping acknowledged records).
+    func cutPoint(_ entries: [JournalReader.Entry], lastGroupStart: Int?) throws(StoreError) -> Int {
+        guard let start = lastGroupStart, start < entries.count else { return entries.count }
+        let reader = JournalReader(device: device, uuid: [], zones: zones)
+        for position in start..<entries.count {
+            guard case .put(_, let record, _) = entries[position].record else { continue }
+            for extent in record.extents where try !isIntact(extent, reader: reader) {
+                return position
             }
-            var newCut = cut
-            for (position, entry) in entries.prefix(cut).enumerated() {
-                guard case .put(_, let record, _) = entry.record else { continue }
-                if record.extents.contains(where: { !isPresent($0, generations: generations) }) {
-                    newCut = position
-                    break
-                }
-            }
-            if newCut == cut { return cut }
-            cut = newCut
         }
+        return entries.count
+    }
+
+    /// Whether `extent`, named by a record that may not have been acknowledged, is on the device
+    /// as written: below its zone's write pointer and matching its checksum. An offline zone
+    /// counts as intact: that is a device failure, not a torn write, and ``validate(_:)`` reports
+    /// the values it held.
+    func isIntact(_ extent: StoredExtent, reader: JournalReader) throws(StoreError) -> Bool {
+        let zone = extent.pointer.bucket.zone
+        guard zone < zones.count else { return false }
+        if zones[zone].condition == .offline { return true }
+        let sectorSize = UInt64(DataPointer.sectorSize)
+        let start = UInt64(extent.pointer.offset) * sectorSize
+        let length = UInt64(extent.pointer.sectors) * sectorSize
+        guard start + length <= reader.readableEnd(of: zone) else { return false }
+        let bytes = try reader.readChecked(count: Int(length), at: zones[zone].start + start)
+        return Checksum.of(bytes) == extent.checksum
     }
 
     /// Whether `extent` is on the device: superseded (its bucket's generation moved on, so it
