@@ -10,10 +10,14 @@ import ZonedStorage
 /// zones, past the capacity, misaligned I/O, zone operations the condition forbids, appends to
 /// the wrong place).
 ///
-/// Writes never hand the kernel a request it would split into parts that could fail
-/// independently: refused writes are at most a few units long, fills go in writes of at most
-/// ``DifferentialRun/fillWriteSize`` bytes, and a write crosses into the next zone only when its
-/// part in the first zone fits exactly (checklist item 20).
+/// Writes the kernel splits are generated on purpose: fills go in writes of
+/// ``DifferentialRun/fillWriteSize`` bytes (kept below what QEMU NVMe may split for reasons a
+/// program cannot see, its `max_segments`), which devices with a smaller `max_sectors` split into
+/// several requests (refused together when the zone cannot open, partly written when they run
+/// past the capacity), and writes crossing into the next zone either fit exactly in the first
+/// zone (checklist item 20) or start where the first zone refuses them, so that only the part in
+/// the next zone can land. The reference splits them the same way (`BlockLayerRequests` in the
+/// emulator). Refused writes to one zone are otherwise at most a few units long.
 struct DifferentialGenerator {
     enum Kind: CaseIterable {
         case writeAtPointer, writeToEmpty, openZone, closeZone, finishZone, resetZone, randomZoneOperation
@@ -296,6 +300,7 @@ struct DifferentialGenerator {
             return fill(view, budget: budget, leaving: units(1...2))
         }
         let remaining = view.remaining(index)
+        if chance(25), let crossing = refusedThenCrossing(view) { return crossing }
         if layout.zoneCapacity < layout.zoneSize {
             let room = layout.start(index) + layout.zoneSize - zone.writePointer
             let length = min(remaining + units(1...2), room)
@@ -303,6 +308,24 @@ struct DifferentialGenerator {
         }
         guard layout.isWorking(index + 1) else { return writeAtPointer(of: index, view) }
         return .write(offset: zone.writePointer, length: Int(remaining + units(1...2)))
+    }
+
+    /// A write crossing into the next working zone whose part in the first zone is refused: it
+    /// starts in the gap between capacity and zone size (ZNS), in a FULL zone, or off the write
+    /// pointer. The block layer still sends the part in the next zone, which lands if that zone
+    /// is at its start and may open; the system call fails either way (checklist item 20).
+    private mutating func refusedThenCrossing(_ view: View) -> DifferentialOperation? {
+        let pairs = layout.sequential.filter { layout.isWorking($0 + 1) }
+        guard let index = element(pairs), let zone = view.zone(index) else { return nil }
+        let end = layout.start(index) + layout.zoneSize
+        let back: UInt64
+        if layout.zoneCapacity < layout.zoneSize {
+            back = min(units(1...2), layout.zoneSize - layout.zoneCapacity)
+        } else {
+            back = units(1...2)
+            if zone.condition.hasValidWritePointer, zone.writePointer == end - back { return nil }
+        }
+        return .write(offset: end - back, length: Int(back + units(1...2)))
     }
 
     /// Fills a zone up to its capacity, or `leaving` bytes below it. When the budget does not

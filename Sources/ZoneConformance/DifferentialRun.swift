@@ -30,10 +30,19 @@ public import ZonedStorage
 /// if let divergence = report.divergence { print(divergence) }
 /// ```
 public struct DifferentialRun: Sendable {
-    /// The largest write of a ``DifferentialOperation/fill(zone:from:to:)``: 512 KiB, QEMU NVMe's
-    /// `max_sectors_kb`, so that the kernel does not split it into parts that a queue without
-    /// the mq-deadline scheduler could reorder.
-    public static let fillWriteSize = 512 << 10
+    /// The largest write of a ``DifferentialOperation/fill(zone:from:to:)``: 127 pages (508 KiB),
+    /// which no device of the harness splits for a reason the reference cannot know, while
+    /// devices with a small `max_sectors` (null_blk: 255 sectors) split it into several requests
+    /// deterministically, in order, and the reference splits it the same way.
+    ///
+    /// Why not more. QEMU NVMe's queue takes requests of up to 512 KiB (`max_sectors_kb`) but of
+    /// at most 127 segments (`max_segments`, Linux 6.1), and a segment is a run of physically
+    /// contiguous pages of the caller's buffer: whether a 128-page write is one request or two
+    /// depends on where the kernel happened to find those pages, so when the zone refuses the
+    /// write, the errno (the limit error of one request, or EIO from the second, misplaced one) is
+    /// not determined by anything a program can see. Also, NVMe's queue has no scheduler, so
+    /// before Linux 6.10 nothing keeps two requests to one zone in order.
+    public static let fillWriteSize = 127 * 4096
 
     /// The device under test.
     public let device: any ZonedDevice
@@ -101,6 +110,13 @@ public struct DifferentialRun: Sendable {
         notes.append(
             "working zones: sequential \(SuiteText.list(layout.sequential))"
                 + (layout.conventional.map { ", conventional \($0)" } ?? "")
+        )
+        notes.append(
+            "writes are split into requests of at most \(reference.info.maxTransferBytes ?? 0) bytes "
+                + (info.maxTransferBytes != nil
+                    ? "(the device's max_sectors)"
+                    : "(the \(variant.profile) profile's default: the device did not say)")
+                + " and at zone boundaries, as the block layer splits them"
         )
 
         var state = RunState(layout: layout, generator: DifferentialGenerator(seed: options.seed, layout: layout))
@@ -217,7 +233,10 @@ public struct DifferentialRun: Sendable {
             physicalBlockSize: physical,
             maxOpenZones: trustOpenLimit ? limit(info.maxOpenZones) : 0,
             maxActiveZones: limit(info.maxActiveZones),
-            zoneWriteGranularity: granularity
+            zoneWriteGranularity: granularity,
+            // The queue's max_sectors (BLKSECTGET): writes longer than this are split into
+            // requests that fail one by one; unknown leaves the profile's value.
+            maxTransferBytes: info.maxTransferBytes
         )
     }
 

@@ -28,8 +28,10 @@ public protocol ZonedDevice: AnyObject, Sendable {
     /// Range handling is libzbd's (`zbd_zones_operation`): rounded to zone boundaries, `length ==
     /// 0` means "to the end of the device". A reset of the whole device is RESET ALL (checklist
     /// item 49): conventional, read-only and offline zones are skipped without error. Any other
-    /// range is applied zone by zone; the first failure is thrown after every zone was tried, and
-    /// zones that succeeded keep their new state (item 50).
+    /// range is applied zone by zone, as the kernel sends one command per zone: every zone is
+    /// tried, conventional and FULL ones included, zones that succeeded keep their new state, and
+    /// the error thrown is the *last* zone's that failed (item 50; the kernel chains the commands
+    /// so that a later error replaces an earlier one).
     ///
     /// - Throws: ``ZonedStorageError`` with EIO for a zone in a condition that refuses the
     ///   operation, ETOOMANYREFS / EOVERFLOW when the open / active limits refuse it.
@@ -46,8 +48,11 @@ public protocol ZonedDevice: AnyObject, Sendable {
 
     /// Writes `bytes` at `offset`. In a sequential zone `offset` must be the write pointer.
     ///
-    /// A write crossing zone boundaries is split and each part checked against its own zone, as
-    /// the block layer does (item 20): if a later part is refused, earlier parts stay written.
+    /// A write crossing zone boundaries, or longer than the device's largest request
+    /// (``DeviceInfo/maxTransferBytes``), is split and each part checked against its own zone as
+    /// the zone stands after the earlier parts, as the block layer does (item 20): parts before a
+    /// refused one stay written, later ones are still tried, and the errno is the kernel's (the
+    /// last part's if it failed, else the first failed part's).
     ///
     /// - Throws: ``ZonedStorageError``: EINVAL for misalignment, EIO for a write not at the write
     ///   pointer or past the zone capacity, ETOOMANYREFS / EOVERFLOW for resource limits.

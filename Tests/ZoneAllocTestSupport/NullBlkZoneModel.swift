@@ -35,7 +35,13 @@ package import ZonedStorage
 ///   finished early, or a read-only zone, item 66) and `0xFF` from the write pointer on
 ///   (item 65);
 /// - READONLY / OFFLINE zones (items 69-71) and the emulator's EINVAL rules for misaligned or
-///   out-of-device I/O (item 22).
+///   out-of-device I/O (item 22);
+/// - how the block layer cuts a write into requests and which errno the call returns (items 20,
+///   50): requests end at zone boundaries and after at most `max_sectors` bytes
+///   (``EmulatedGeometry/maxTransferBytes``, null_blk's 255 sectors by default), within direct-I/O
+///   bios of 1 MiB; every request is tried in order; a bio fails with its last request's error,
+///   or else its first; the call with its first failed bio's. A zone operation over a range tries
+///   every zone and returns the last zone's error (the `blk_next_bio` chain).
 ///
 /// It does not model the write cache, power loss, or the kernel's zone-append limits beyond
 /// "no larger than the zone append limit".
@@ -68,6 +74,9 @@ package struct NullBlkZoneModel: Sendable {
     package let blockSize: UInt64
     package let writeGranularity: UInt64
     package let maxAppendBytes: UInt64
+    /// The largest request (`max_sectors`), in bytes.
+    package let maxTransfer: UInt64
+    package let physicalBlockSize: UInt64
     /// Effective limits after the clamps of item 55; 0 = no limit.
     package let maxOpen: Int
     package let maxActive: Int
@@ -85,6 +94,10 @@ package struct NullBlkZoneModel: Sendable {
         blockSize = UInt64(geometry.logicalBlockSize)
         writeGranularity = UInt64(geometry.zoneWriteGranularity)
         maxAppendBytes = min(geometry.maxZoneAppendBytes, geometry.zoneCapacity)
+        // null_blk's default is BLK_SAFE_MAX_SECTORS (255); the kernel keeps at least a page
+        // and rounds down to the logical block size.
+        maxTransfer = max(geometry.maxTransferBytes ?? 255 * 512, 4096) / blockSize * blockSize
+        physicalBlockSize = UInt64(geometry.physicalBlockSize)
         self.stickyWriteErrors = stickyWriteErrors
         let sequential = geometry.zoneCount - geometry.conventionalZones
         // Item 55 in null_blk's order (null_init_zoned_dev), then the block layer's rule.
@@ -184,31 +197,82 @@ package struct NullBlkZoneModel: Sendable {
 
     // MARK: - Writes
 
-    /// A write of `bytes` at `offset`. Returns nil on success or the errno of the first refused
-    /// part; parts in earlier zones stay written (item 20).
+    /// A write of `bytes` at `offset`, cut into requests as the block layer cuts it. Returns nil
+    /// on success or the errno the system call returns; requests before a refused one stay
+    /// written, and later ones are still tried (item 20).
     package mutating func write(_ bytes: [UInt8], at offset: UInt64, failInjected: Bool = false) -> Errno? {
         if let errno = checkAlignment(offset: offset, count: bytes.count) { return errno }
-        var done = 0
-        while done < bytes.count {
-            let position = offset + UInt64(done)
-            let index = Int(position / zoneSize)
-            let zoneEnd = start(index) + zoneSize
-            let count = Int(min(UInt64(bytes.count - done), zoneEnd - position))
-            let piece = Array(bytes[done..<(done + count)])
+        let requests = self.requests(offset: offset, count: UInt64(bytes.count))
+        if failInjected {
+            // A media error on the first request: nothing is written, nothing else is tried.
+            let first = requests[0]
+            let index = Int(first.offset / zoneSize)
+            if isConventional(index) { return .ioError }
+            let piece = Array(bytes[0..<Int(first.length)])
+            if case .failure(let errno) = writeSequential(
+                index,
+                at: first.offset,
+                bytes: piece,
+                append: false,
+                failInjected: true
+            ) {
+                return errno
+            }
+            return nil
+        }
+        var errors: [Errno?] = []
+        for request in requests {
+            let index = Int(request.offset / zoneSize)
+            let from = Int(request.offset - offset)
+            let piece = Array(bytes[from..<(from + Int(request.length))])
             if isConventional(index) {
-                // Item 21: any aligned offset, no state change. An injected media error fails it.
-                if failInjected { return .ioError }
-                let at = Int(position - start(index))
-                zoneStates[index].data.replaceSubrange(at..<(at + count), with: piece)
+                // Item 21: any aligned offset, no state change.
+                let at = Int(request.offset - start(index))
+                zoneStates[index].data.replaceSubrange(at..<(at + piece.count), with: piece)
+                errors.append(nil)
             } else {
-                switch writeSequential(index, at: position, bytes: piece, append: false, failInjected: failInjected) {
-                case .failure(let errno): return errno
-                case .success: break
+                switch writeSequential(index, at: request.offset, bytes: piece, append: false, failInjected: false) {
+                case .failure(let errno): errors.append(errno)
+                case .success: errors.append(nil)
                 }
             }
-            done += count
+        }
+        // Per bio: the last request's error, else the first; the call: the first failed bio's.
+        var first = 0
+        while first < requests.count {
+            var last = first
+            while last + 1 < requests.count, requests[last + 1].bio == requests[first].bio { last += 1 }
+            if let errno = errors[last] { return errno }
+            if let errno = errors[first...last].compactMap({ $0 }).first { return errno }
+            first = last + 1
         }
         return nil
+    }
+
+    /// The requests of a write: at most ``maxTransfer`` bytes, not crossing a zone boundary,
+    /// ending on a physical block boundary where possible, within bios of 256 pages (1 MiB).
+    package func requests(offset: UInt64, count: UInt64) -> [(offset: UInt64, length: UInt64, bio: Int)] {
+        var result: [(offset: UInt64, length: UInt64, bio: Int)] = []
+        let end = offset + count
+        var bio = 0
+        var bioStart = offset
+        while bioStart < end {
+            let bioEnd = min(end, bioStart + (1 << 20))
+            var position = bioStart
+            while position < bioEnd {
+                let toZoneEnd = zoneSize - position % zoneSize
+                let limit = min(maxTransfer, toZoneEnd)
+                let misalignment = position % physicalBlockSize
+                let alignedEnd = (misalignment + limit) / physicalBlockSize * physicalBlockSize
+                var length = alignedEnd > misalignment ? alignedEnd - misalignment : limit / blockSize * blockSize
+                length = min(max(length, blockSize), bioEnd - position)
+                result.append((position, length, bio))
+                position += length
+            }
+            bio += 1
+            bioStart = bioEnd
+        }
+        return result
     }
 
     /// A zone append to the zone starting at `zoneStart` (items 27, 28): the offset where the
@@ -325,18 +389,19 @@ package struct NullBlkZoneModel: Sendable {
     // MARK: - Zone management
 
     /// A zone operation over the zones a libzbd-style byte range covers (items 49, 50, 77).
-    /// Returns nil or the errno of the first zone that refused it.
+    /// Every zone is tried; returns nil or the errno of the last zone that refused it (item 50:
+    /// one bio per zone, each the child of the next).
     package mutating func manage(_ operation: ZoneOperation, offset: UInt64, length: UInt64) -> Errno? {
         guard let range = zoneRange(offset: offset, length: length) else { return nil }
         if operation == .reset, range == 0..<zoneCount {
             resetAll()
             return nil
         }
-        var first: Errno?
+        var last: Errno?
         for index in range {
-            if let errno = manage(operation, zone: index), first == nil { first = errno }
+            if let errno = manage(operation, zone: index) { last = errno }
         }
-        return first
+        return last
     }
 
     /// A zone operation on one zone (items 31-48).

@@ -159,6 +159,21 @@ struct DifferentialRunTests {
         // The run leaves every zone reset.
         #expect(try device.reportZones().allSatisfy { !$0.condition.isActive && $0.condition != .full })
     }
+
+    @Test(
+        "the reference splits writes at the device's largest transfer, not its profile's default",
+        arguments: seeds
+    )
+    func referenceTakesDeviceMaxTransfer(seed: UInt64) throws {
+        var geometry = DifferentialDevices.geometry(.nullBlk)
+        geometry.maxTransferBytes = 8192
+        let device = try EmulatedDevice(geometry: geometry, profile: .nullBlk)
+        defer { try? device.close() }
+        let report = try DifferentialRun(device: device, options: .init(seed: seed, operations: 2000)).run()
+        #expect(report.divergence == nil, "seed \(seed): \(report.divergence.map(String.init(describing:)) ?? "")")
+        #expect(report.notes.contains { $0.contains("at most 8192 bytes (the device's max_sectors)") })
+        #expect(report.statistics.zonesFilled >= 5)
+    }
 }
 
 @Suite("Differential runs find a device that behaves differently")
@@ -173,7 +188,11 @@ struct DifferentialDivergenceTests {
         _ b: EmulatedDevice.Profile
     ) throws -> Int? {
         let first = try EmulatedDevice(geometry: geometry, profile: a)
-        let second = try EmulatedDevice(geometry: geometry, profile: b)
+        // Both split writes alike, as a differential run makes its reference split them like
+        // the device (the profiles' default largest transfers differ).
+        var same = geometry
+        same.maxTransferBytes = first.info.maxTransferBytes
+        let second = try EmulatedDevice(geometry: same, profile: b)
         defer {
             try? first.close()
             try? second.close()

@@ -27,7 +27,25 @@ struct EmulatorModelTests {
             geometry: TestDevices.tight,
             options: .init(writeCache: .writeThrough, stickyWriteErrors: false)
         ),
+        Variant(name: "12 KiB requests", geometry: smallRequests, options: .init()),
+        Variant(name: "512e, 10 KiB requests", geometry: emulated512e, options: .init(stickyWriteErrors: false)),
     ]
+
+    /// ``TestDevices/smallBlocks`` whose writes the block layer splits every 12 KiB.
+    static let smallRequests: EmulatedGeometry = {
+        var geometry = TestDevices.smallBlocks
+        geometry.maxTransferBytes = 12 << 10
+        return geometry
+    }()
+
+    /// 512-byte logical, 4096-byte physical blocks, and a largest request that is not a
+    /// multiple of the physical block: requests end on physical block boundaries (8 KiB).
+    static let emulated512e: EmulatedGeometry = {
+        var geometry = TestDevices.smallBlocks
+        geometry.physicalBlockSize = 4096
+        geometry.maxTransferBytes = 10 << 10
+        return geometry
+    }()
 
     static let stepsPerRun = 3000
 

@@ -98,7 +98,9 @@ for sys in /sys/block/*; do
     q=$sys/queue
     mark DEVICE "/dev/$name" "$kind" "zones=$(cat "$q/nr_zones")" \
         "zone_sectors=$(cat "$q/chunk_sectors")" "lbs=$(cat "$q/logical_block_size")" \
-        "max_open=$(cat "$q/max_open_zones")" "max_active=$(cat "$q/max_active_zones")"
+        "max_open=$(cat "$q/max_open_zones")" "max_active=$(cat "$q/max_active_zones")" \
+        "max_sectors_kb=$(cat "$q/max_sectors_kb")" "max_segments=$(cat "$q/max_segments")" \
+        "scheduler=$(sed 's/.*\[\(.*\)\].*/\1/' "$q/scheduler")" "write_cache=$(tr ' ' _ <"$q/write_cache")"
     devices="$devices /dev/$name"
 done
 

@@ -87,7 +87,7 @@ progress() {
         { sub(/\r$/, "") }
         $1 != marker { if (verbose == "true") { print "    " $0; fflush() } ; next }
         $2 == "BOOT" { printf "  guest booted in %s s\n", $3 }
-        $2 == "DEVICE" { printf "  found %s (%s): %s %s %s %s %s\n", $3, $4, $5, $6, $7, $8, $9 }
+        $2 == "DEVICE" { printf "  found %s (%s):", $3, $4; for (i = 5; i <= NF; i++) printf " %s", $i; printf "\n" }
         $2 == "BEGIN" && verbose == "true" { printf "  %-14s %-22s started\n", $3, $4 }
         $2 == "END" { printf "  %-14s %-22s %s after %s s\n", $3, $4, ($5 == 0 ? "passed" : "FAILED (exit status " $5 ")"), $6 }
         $2 == "SKIP" { printf "  %-14s %-22s skipped:", $3, $4; for (i = 5; i <= NF; i++) printf " %s", $i; printf "\n" }

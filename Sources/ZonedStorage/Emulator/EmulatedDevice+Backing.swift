@@ -45,29 +45,44 @@ extension EmulatedDevice {
     }
 
     func backingWrite(_ data: inout StripeData, offset: UInt64, bytes: ArraySlice<UInt8>) throws(ZonedStorageError) {
+        let result: Result<Void, ZonedStorageError> = unsafe bytes.withUnsafeBytes { raw in
+            do throws(ZonedStorageError) {
+                try unsafe backingWrite(&data, offset: offset, raw: raw)
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+        try result.get()
+    }
+
+    /// Stores `raw` at device offset `offset`: into the memory chunks (changed in place), or
+    /// with one `pwrite` into the image, straight from the caller's buffer.
+    func backingWrite(_ data: inout StripeData, offset: UInt64, raw: UnsafeRawBufferPointer) throws(ZonedStorageError) {
         switch backing {
         case .none:
             return
         case .memory(let chunkSize):
             var position = offset
-            var source = bytes.startIndex
-            let end = offset + UInt64(bytes.count)
+            var source = 0
+            let end = offset + UInt64(raw.count)
             while position < end {
                 let chunk = position / chunkSize
                 let inChunk = Int(position % chunkSize)
                 let n = Int(min(end - position, chunkSize - UInt64(inChunk)))
-                var stored = data.chunks[chunk] ?? [UInt8](repeating: 0, count: Int(chunkSize))
-                stored.replaceSubrange(inChunk..<(inChunk + n), with: bytes[source..<(source + n)])
-                data.chunks[chunk] = stored
+                // Mutated in place: copying the chunk out and back would copy all of it per write.
+                unsafe data.chunks[chunk, default: [UInt8](repeating: 0, count: Int(chunkSize))]
+                    .withUnsafeMutableBytes { target in
+                        unsafe UnsafeMutableRawBufferPointer(rebasing: target[inChunk..<(inChunk + n)])
+                            .copyMemory(from: UnsafeRawBufferPointer(rebasing: raw[source..<(source + n)]))
+                    }
                 position += UInt64(n)
                 source += n
             }
         case .file(let fd, let dataOffset):
             do {
                 _ = try systemCall {
-                    try unsafe bytes.withUnsafeBytes { raw in
-                        try unsafe fd.writeAll(toAbsoluteOffset: Int64(dataOffset + offset), raw)
-                    }
+                    try unsafe fd.writeAll(toAbsoluteOffset: Int64(dataOffset + offset), raw)
                 }
             } catch {
                 throw ZonedStorageError(

@@ -66,26 +66,12 @@ extension EmulatedDevice {
                 return bytes
             }
             var bytes = [UInt8](repeating: profile.beyondWritePointerFill, count: count)
-            // [offset, end) ∩ [start, flushedEnd): backing store.
-            let start = zoneStart(index)
-            let flushedTop = min(end, record.flushedEnd)
-            if offset < flushedTop {
-                let stored = try backingRead(&data, offset: offset, count: Int(flushedTop - offset))
+            // [offset, end) ∩ [start, dataEnd): the backing store (flushed or not: sequential
+            // writes go straight to it; metadata-only devices read zeros).
+            let storedTop = min(end, record.dataEnd)
+            if offset < storedTop {
+                let stored = try backingRead(&data, offset: offset, count: Int(storedTop - offset))
                 bytes.replaceSubrange(0..<stored.count, with: stored)
-            }
-            // [flushedEnd, dataEnd): the write cache.
-            let cacheLow = max(offset, record.flushedEnd)
-            let cacheHigh = min(end, record.dataEnd)
-            if cacheLow < cacheHigh {
-                let target = Int(cacheLow - offset)
-                let n = Int(cacheHigh - cacheLow)
-                if let pending = data.pending[index] {
-                    let from = Int(cacheLow - record.flushedEnd)
-                    bytes.replaceSubrange(target..<(target + n), with: pending[from..<(from + n)])
-                } else {
-                    // Metadata-only devices keep no data: zeros.
-                    bytes.replaceSubrange(target..<(target + n), with: [UInt8](repeating: 0, count: n))
-                }
             }
             // [dataEnd, writePointer): never written but below the write pointer (FINISH, or a
             // read-only zone): zeros, as memory-backed null_blk returns for pages it never had.
@@ -96,7 +82,6 @@ extension EmulatedDevice {
                 let n = Int(zeroHigh - zeroLow)
                 bytes.replaceSubrange(target..<(target + n), with: [UInt8](repeating: 0, count: n))
             }
-            _ = start
             return bytes
         }
     }
@@ -107,31 +92,86 @@ extension EmulatedDevice {
         let count = bytes.count
         try checkIO("write", offset: offset, count: count)
         if count == 0 { return }
-        // The data is copied once at the boundary; metadata-only devices keep none.
-        let copy: [UInt8] = backing.storesData ? unsafe [UInt8](bytes) : []
         let failed = try countWrite("write")
-        var done = 0
-        while done < count {
-            let position = offset + UInt64(done)
-            let index = Int(position / geometry.zoneSize)
-            let zoneEnd = zoneStart(index) + geometry.zoneSize
-            let n = Int(min(UInt64(count - done), zoneEnd - position))
-            let piece = backing.storesData ? copy[done..<(done + n)] : copy[0..<0]
-            if index < geometry.conventionalZones {
-                try writeConventional(zone: index, at: position, bytes: piece, count: n, injectedFault: failed)
-            } else {
-                _ = try writeSequential(
-                    zone: index,
-                    at: position,
-                    bytes: piece,
-                    length: UInt64(n),
-                    append: false,
-                    injectedFault: failed,
-                    totalCount: count
-                )
-            }
-            done += n
+        // The requests the block layer makes of it: cut at zone boundaries and at the largest
+        // transfer, in 1 MiB direct-I/O bios (BlockLayerRequests).
+        let pieces = BlockLayerRequests.pieces(
+            offset: offset,
+            count: UInt64(count),
+            maxTransfer: maxTransferBytes,
+            zoneSize: geometry.zoneSize,
+            logicalBlock: UInt64(geometry.logicalBlockSize),
+            physicalBlock: UInt64(geometry.physicalBlockSize)
+        )
+        if failed {
+            // An injected media error fails the request at its first piece (after that piece's
+            // zone was implicitly opened); nothing is written, no later piece is tried.
+            try writeWithInjectedFault(pieces[0], totalCount: count)
+            return
         }
+        // Pieces are applied in order, those of one zone together (under that zone's lock): a
+        // refused piece leaves the earlier ones written, and the later ones are still tried.
+        var refusals: [(zone: Int, refusal: ZoneRefusal)?] = Array(repeating: nil, count: pieces.count)
+        var first = 0
+        while first < pieces.count {
+            let index = Int(pieces[first].offset / geometry.zoneSize)
+            var end = first + 1
+            while end < pieces.count, Int(pieces[end].offset / geometry.zoneSize) == index { end += 1 }
+            let low = Int(pieces[first].offset - offset)
+            let high = Int(pieces[end - 1].offset + pieces[end - 1].length - offset)
+            // The caller's buffer, valid for the whole call: no copy on the way to the backing store.
+            let piece = unsafe UnsafeRawBufferPointer(rebasing: bytes[low..<high])
+            if index < geometry.conventionalZones {
+                try unsafe writeConventional(zone: index, at: pieces[first].offset, bytes: piece)
+            } else {
+                let results = try unsafe writeSequential(
+                    zone: index,
+                    pieces: pieces[first..<end],
+                    bytes: piece,
+                    append: false
+                )
+                for (k, result) in results.enumerated() {
+                    if case .failure(let refusal) = result { refusals[first + k] = (index, refusal) }
+                }
+            }
+            first = end
+        }
+        let failedPieces = refusals.map { $0 != nil }
+        if let chosen = BlockLayerRequests.writeErrorIndex(pieces, failed: failedPieces), let refused = refusals[chosen]
+        {
+            let described =
+                pieces.count > 1 ? " (request \(chosen + 1) of \(pieces.count) the kernel splits it into)" : ""
+            throw error(
+                refused.refusal,
+                operation: "write of \(count) bytes\(described)",
+                zone: refused.zone,
+                offset: pieces[chosen].offset
+            )
+        }
+    }
+
+    /// The largest request the emulated block layer sends the device (``EmulatedGeometry/maxTransferBytes``).
+    var maxTransferBytes: UInt64 {
+        geometry.maxTransferBytes ?? profile.defaultMaxTransferBytes
+    }
+
+    /// A write whose first request meets an injected media error.
+    private func writeWithInjectedFault(_ piece: BlockLayerRequests.Piece, totalCount: Int) throws(ZonedStorageError) {
+        let index = Int(piece.offset / geometry.zoneSize)
+        let fault = ZoneRefusal(errno: .ioError, reason: "injected write fault (medium error); nothing was written")
+        if index >= geometry.conventionalZones {
+            let refusal: ZoneRefusal = state.withLock { state in
+                do throws(ZoneRefusal) {
+                    _ = try state.machine.beginWrite(zone: index, at: piece.offset, length: piece.length, append: false)
+                    state.machine.failWrite(zone: index)
+                    return fault
+                } catch {
+                    return error
+                }
+            }
+            throw error(refusal, operation: "write of \(totalCount) bytes", zone: index, offset: piece.offset)
+        }
+        throw error(fault, operation: "write of \(totalCount) bytes", zone: index, offset: piece.offset)
     }
 
     public func append(_ bytes: UnsafeRawBufferPointer, toZoneAt zoneStart: UInt64) throws(ZonedStorageError) -> UInt64
@@ -152,7 +192,6 @@ extension EmulatedDevice {
                 offset: zoneStart
             )
         }
-        let copy: [UInt8] = backing.storesData ? unsafe [UInt8](bytes) : []
         let index = Int(zoneStart / geometry.zoneSize)
         // > Not allowed for conventional zones, and the target must be a zone start
         // > (blk_check_zone_append).
@@ -171,15 +210,30 @@ extension EmulatedDevice {
             )
         }
         let failed = try countWrite("zone append")
-        return try writeSequential(
-            zone: index,
-            at: zoneStart,
-            bytes: copy[...],
-            length: UInt64(count),
-            append: true,
-            injectedFault: failed,
-            totalCount: count
-        )
+        if failed {
+            let refusal: ZoneRefusal = state.withLock { state in
+                do throws(ZoneRefusal) {
+                    _ = try state.machine.beginWrite(zone: index, at: zoneStart, length: UInt64(count), append: true)
+                    state.machine.failWrite(zone: index)
+                    return ZoneRefusal(
+                        errno: .ioError,
+                        reason: "injected write fault (medium error); nothing was written"
+                    )
+                } catch {
+                    return error
+                }
+            }
+            throw error(refusal, operation: "zone append of \(count) bytes", zone: index, offset: zoneStart)
+        }
+        // A zone append is never split (bio_split refuses REQ_OP_ZONE_APPEND); one that is too
+        // large for the device is refused whole (item 28).
+        let piece = BlockLayerRequests.Piece(offset: zoneStart, length: UInt64(count), bio: 0)
+        let results = try unsafe writeSequential(zone: index, pieces: [piece][...], bytes: bytes, append: true)
+        switch results[0] {
+        case .success(let at): return at
+        case .failure(let refusal):
+            throw error(refusal, operation: "zone append of \(count) bytes", zone: index, offset: zoneStart)
+        }
     }
 
     private func countWrite(_ operation: String) throws(ZonedStorageError) -> Bool {
@@ -190,121 +244,122 @@ extension EmulatedDevice {
         }
     }
 
+    /// A write to conventional zone `index`. With a volatile cache the blocks are kept aside
+    /// until the next flush: they overwrite data that a power loss must be able to bring back.
     private func writeConventional(
         zone index: Int,
         at offset: UInt64,
-        bytes copy: ArraySlice<UInt8>,
-        count: Int,
-        injectedFault: Bool
+        bytes: UnsafeRawBufferPointer
     ) throws(ZonedStorageError) {
-        if injectedFault {
-            throw error(
-                ZoneRefusal(errno: .ioError, reason: "injected write fault (medium error); nothing was written"),
-                operation: "write of \(count) bytes",
-                zone: index,
-                offset: offset
-            )
-        }
         guard backing.storesData else { return }
         try stripe(for: index).data.withLock { (data) throws(ZonedStorageError) in
             if options.writeCache == .writeThrough {
-                try backingWrite(&data, offset: offset, bytes: copy)
+                try unsafe backingWrite(&data, offset: offset, raw: bytes)
                 return
             }
             let block = geometry.logicalBlockSize
-            var blocks = data.pendingBlocks[index] ?? [:]
-            for at in stride(from: 0, to: copy.count, by: block) {
-                let from = copy.startIndex + at
-                blocks[offset + UInt64(at)] = Array(copy[from..<(from + block)])
+            for at in stride(from: 0, to: bytes.count, by: block) {
+                data.pendingBlocks[index, default: [:]][offset + UInt64(at)] = unsafe Array(
+                    UnsafeRawBufferPointer(rebasing: bytes[at..<(at + block)])
+                )
             }
-            data.pendingBlocks[index] = blocks
-            if blocks.count * block >= options.writebackThreshold {
+            if (data.pendingBlocks[index]?.count ?? 0) * block >= options.writebackThreshold {
                 try writeBackBlocks(&data, zone: index)
             }
         }
     }
 
-    /// One piece of a write (or an append) inside sequential zone `index`; returns where it landed.
+    /// The requests of one write (or one zone append) inside sequential zone `index`, applied in
+    /// order: each is checked against the zone as the earlier ones left it. Returns, per request,
+    /// where it landed or why the zone refused it. `bytes` holds the data of all of them.
+    ///
+    /// The data goes straight to the backing store, at the write pointer, before the zone's state
+    /// changes (the write pointer cannot move while this zone's stripe lock is held). Nothing
+    /// durable lies there: the write pointer is at or after the zone's flushed end, and bytes at
+    /// or above the data end are never read back, so data stored for requests that are then
+    /// refused, or rolled back by a power loss, is harmless. With a volatile cache the flushed
+    /// end follows at the next ``flush()``; write-through devices move it at once.
+    ///
+    /// Throws only when the backing store fails.
     private func writeSequential(
         zone index: Int,
-        at offset: UInt64,
-        bytes copy: ArraySlice<UInt8>,
-        length: UInt64,
-        append: Bool,
-        injectedFault: Bool,
-        totalCount: Int
-    ) throws(ZonedStorageError) -> UInt64 {
-        let operation = append ? "zone append of \(length) bytes" : "write of \(totalCount) bytes"
-        return try stripe(for: index).data.withLock { (data) throws(ZonedStorageError) -> UInt64 in
-            // Write-through devices store the data first, at the write pointer, which cannot move
-            // while this zone's stripe lock is held; bytes above the data end are never read back,
-            // so data stored for a write that is then refused is harmless.
-            if options.writeCache == .writeThrough, backing.storesData {
+        pieces: ArraySlice<BlockLayerRequests.Piece>,
+        bytes: UnsafeRawBufferPointer,
+        append: Bool
+    ) throws(ZonedStorageError) -> [Result<UInt64, ZoneRefusal>] {
+        try stripe(for: index).data.withLock { (data) throws(ZonedStorageError) -> [Result<UInt64, ZoneRefusal>] in
+            let first = pieces.first!
+            let total = pieces.reduce(0) { $0 + $1.length }
+            if backing.storesData {
                 let record = state.withLock { $0.machine.zones[index] }
-                let target = append ? record.writePointer : offset
-                if target == record.writePointer, record.condition.hasValidWritePointer,
-                    target + length <= zoneStart(index) + geometry.zoneCapacity
+                let target = append ? record.writePointer : first.offset
+                let capacityEnd = zoneStart(index) + geometry.zoneCapacity
+                if target == record.writePointer, record.condition.hasValidWritePointer, target < capacityEnd,
+                    !append || target + total <= capacityEnd
                 {
+                    let n = Int(min(total, capacityEnd - target))
                     do throws(ZonedStorageError) {
-                        try backingWrite(&data, offset: target, bytes: copy)
+                        try unsafe backingWrite(
+                            &data,
+                            offset: target,
+                            raw: UnsafeRawBufferPointer(rebasing: bytes[..<n])
+                        )
                     } catch {
                         state.withLock { $0.machine.failWrite(zone: index) }
                         throw error
                     }
                 }
             }
-            let outcome: Result<UInt64, ZoneRefusal> = state.withLock { state in
-                do throws(ZoneRefusal) {
-                    let at = try state.machine.beginWrite(zone: index, at: offset, length: length, append: append)
-                    if injectedFault {
-                        state.machine.failWrite(zone: index)
-                        return .failure(
-                            ZoneRefusal(
-                                errno: .ioError,
-                                reason: "injected write fault (medium error); nothing was written"
-                            )
+            var landed: UInt64 = 0
+            let writeThrough = options.writeCache == .writeThrough
+            let results: [Result<UInt64, ZoneRefusal>] = state.withLock { state in
+                var results: [Result<UInt64, ZoneRefusal>] = []
+                results.reserveCapacity(pieces.count)
+                var contiguous = true
+                for piece in pieces {
+                    do throws(ZoneRefusal) {
+                        let at = try state.machine.beginWrite(
+                            zone: index,
+                            at: piece.offset,
+                            length: piece.length,
+                            append: append
                         )
+                        state.machine.completeWrite(zone: index, length: piece.length)
+                        if writeThrough {
+                            state.machine.markFlushed(zone: index, to: at + piece.length)
+                            state.dirtyRows.insert(index)
+                        }
+                        if contiguous { landed += piece.length }
+                        results.append(.success(at))
+                    } catch {
+                        contiguous = false
+                        results.append(.failure(error))
                     }
-                    state.machine.completeWrite(zone: index, length: length)
-                    if options.writeCache == .writeThrough {
-                        state.machine.markFlushed(zone: index, to: at + length)
-                        state.dirtyRows.insert(index)
-                    }
-                    return .success(at)
-                } catch {
-                    return .failure(error)
                 }
+                return results
             }
-            switch outcome {
-            case .failure(let refusal):
-                throw error(refusal, operation: operation, zone: index, offset: offset)
-            case .success(let at):
-                if options.writeCache == .volatile, backing.storesData {
-                    data.pending[index, default: []].append(contentsOf: copy)
-                    if data.pending[index]!.count >= options.writebackThreshold {
-                        try writeBackZone(&data, zone: index)
-                    }
-                } else if options.writeCache == .writeThrough {
+            if landed > 0 {
+                if writeThrough {
                     // Every completed write is durable: the image's zone table must say so too, or
                     // a process that crashes before its next flush would lose the write on reopen.
                     try persistDurableRows([index])
+                } else {
+                    data.unflushed.insert(index)
                 }
-                return at
             }
+            return results
         }
     }
 
     // MARK: - Write-back of the cache (stripe lock held)
 
-    /// Moves a sequential zone's cached bytes to the backing store (not yet durable: the
-    /// zone table and fsync come with ``flush()``).
-    func writeBackZone(_ data: inout StripeData, zone index: Int) throws(ZonedStorageError) {
-        guard let pending = data.pending[index], !pending.isEmpty else { return }
-        let flushedEnd = state.withLock { $0.machine.zones[index].flushedEnd }
-        try backingWrite(&data, offset: flushedEnd, bytes: pending[...])
-        data.pending[index] = nil
+    /// Records that the data of sequential zone `index` written so far is in the backing store
+    /// for good: its flushed end moves to its data end (durable once the backing store is synced
+    /// and the zone table written, as ``flush()`` does).
+    func markWrittenBack(_ data: inout StripeData, zone index: Int) {
+        guard data.unflushed.remove(index) != nil else { return }
         state.withLock {
-            $0.machine.markFlushed(zone: index, to: flushedEnd + UInt64(pending.count))
+            $0.machine.markFlushed(zone: index, to: $0.machine.zones[index].dataEnd)
             $0.dirtyRows.insert(index)
         }
     }

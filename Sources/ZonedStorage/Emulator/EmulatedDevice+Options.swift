@@ -25,8 +25,10 @@ extension EmulatedDevice {
         /// refreshes its write pointer, as Linux 6.13+ does (checklist item 25). Older kernels
         /// (the 6.1 of Debian 12) do not; set `false` to match them.
         public var stickyWriteErrors: Bool
-        /// A zone whose unflushed data reaches this many bytes is written back to the backing
-        /// store (still not durable until flushed; this only bounds the emulator's memory).
+        /// A conventional zone whose unflushed blocks reach this many bytes is written back to
+        /// the backing store (still not durable until flushed; this only bounds the emulator's
+        /// memory). Sequential zones keep no unflushed data in memory: their writes go straight
+        /// to the backing store, and only their write pointers wait for the flush.
         public var writebackThreshold: Int
 
         /// Creates options; the defaults model a mainline kernel with a volatile write cache.

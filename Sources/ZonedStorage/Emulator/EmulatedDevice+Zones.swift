@@ -46,15 +46,21 @@ extension EmulatedDevice {
             try resetAll()
             return
         }
-        var firstError: ZonedStorageError?
+        // > while (sector < end_sector) { bio = blk_next_bio(bio, bdev, 0, op | REQ_SYNC, gfp_mask);
+        // >     bio->bi_iter.bi_sector = sector; sector += zone_sectors; ... }
+        // > ret = submit_bio_wait(bio);   (blkdev_zone_mgmt)
+        // One command per zone, every one issued, conventional and FULL zones included; each
+        // bio is the child of the next, so the error returned is the last zone's that failed
+        // (BlockLayerRequests.rangeErrorIndex).
+        var lastError: ZonedStorageError?
         for index in range {
             do {
                 try manage(operation, zone: index)
             } catch {
-                if firstError == nil { firstError = error }
+                lastError = error
             }
         }
-        if let firstError { throw firstError }
+        if let lastError { throw lastError }
     }
 
     private func manage(_ operation: ZoneOperation, zone index: Int) throws(ZonedStorageError) {
@@ -72,7 +78,7 @@ extension EmulatedDevice {
             }
             switch operation {
             case .reset:
-                data.pending[index] = nil
+                data.unflushed.remove(index)
                 backingDiscard(&data, zone: index)
                 try persistDurableRows([index])
             case .finish:
@@ -94,7 +100,7 @@ extension EmulatedDevice {
                     }
                 }
                 for index in reset {
-                    data.pending[index] = nil
+                    data.unflushed.remove(index)
                     backingDiscard(&data, zone: index)
                 }
                 resetZones += reset
@@ -130,7 +136,7 @@ extension EmulatedDevice {
     private func writeBackEverything() throws(ZonedStorageError) {
         for stripe in stripes {
             try stripe.data.withLock { (data) throws(ZonedStorageError) in
-                for index in data.pending.keys.sorted() { try writeBackZone(&data, zone: index) }
+                for index in data.unflushed.sorted() { markWrittenBack(&data, zone: index) }
                 for index in data.pendingBlocks.keys.sorted() { try writeBackBlocks(&data, zone: index) }
             }
         }
@@ -256,11 +262,11 @@ extension EmulatedDevice {
                     zone: state.withLock { $0.machine.descriptor(index) }
                 )
             case .restored:
-                data.pending[index] = nil
+                data.unflushed.remove(index)
                 backingDiscard(&data, zone: index)
             case .faulty:
                 // The zone is finished before it turns read-only: its cached data stays readable.
-                try writeBackZone(&data, zone: index)
+                markWrittenBack(&data, zone: index)
             }
             try persistDurableRows([index])
         }
@@ -296,14 +302,9 @@ extension EmulatedDevice {
                     } else {
                         keptEnd = record.flushedEnd
                     }
-                    if let pending = data.pending[index], keptEnd > record.flushedEnd {
-                        try backingWrite(
-                            &data,
-                            offset: record.flushedEnd,
-                            bytes: pending[0..<Int(keptEnd - record.flushedEnd)]
-                        )
-                    }
-                    data.pending[index] = nil
+                    // The kept data is already in the backing store (sequential writes go
+                    // straight there); what lies beyond the kept end is never read back.
+                    data.unflushed.remove(index)
                     state.withLock { state in
                         let restored = state.machine.recordAfterPowerLoss(zone: index, keepingDataTo: keptEnd)
                         state.machine.restore(zone: index, to: restored)

@@ -19,6 +19,7 @@ extension EmulatedDevice {
     /// | data at and beyond the write pointer (item 65) | `0xFF` | zeros | zeros |
     /// | conventional zones / capacity < size / active limit (item 79) | allowed | no conventional zones | capacity = size, no active limit |
     /// | write cache the kernel reports (``writeCache``) | write through | write back | write back |
+    /// | largest request, `max_sectors` (``defaultMaxTransferBytes``) | 255 sectors | 512 KiB | 4 MiB |
     ///
     /// Sources: null_blk `drivers/block/null_blk/zoned.c`; QEMU `hw/nvme/ctrl.c`
     /// (`nvme_zrm_open_flags`, `nvme_zrm_auto_transition_zone`, `nvme_zrm_close`,
@@ -75,6 +76,21 @@ extension EmulatedDevice {
         /// default for every profile.
         public var writeCache: WriteCacheMode {
             self == .nullBlk ? .writeThrough : .volatile
+        }
+
+        /// The largest request the kernel sends a device of this kind unless the geometry says
+        /// otherwise (``EmulatedGeometry/maxTransferBytes``), as measured in the QEMU harness
+        /// (qemu-zoned-notes.md, "Device parameters seen in the guest"; exactly by `BLKSECTGET`):
+        /// null_blk 255 sectors (130560 bytes, `BLK_SAFE_MAX_SECTORS`; sysfs rounds it down to
+        /// `max_sectors_kb` 127), QEMU NVMe 512 KiB (`mdts=7` with 4 KiB pages), scsi_debug
+        /// 4 MiB (its optimal transfer length of 1024 blocks of 4 KiB). Longer writes are split
+        /// (``BlockLayerRequests``). Rounded down to the logical block size when applied.
+        public var defaultMaxTransferBytes: UInt64 {
+            switch self {
+            case .nullBlk: 255 * 512
+            case .zns: 512 << 10
+            case .zbc: 4 << 20
+            }
         }
 
         /// The errno of a write or zone operation the device itself refuses: EIO for null_blk

@@ -44,9 +44,17 @@ public final class EmulatedDevice: ZonedDevice {
     }
 
     /// Data of the zones of one lock stripe.
+    ///
+    /// Data written to a sequential zone goes straight to the backing store: it always lands at
+    /// the write pointer, at or after the zone's last flushed write pointer, where nothing durable
+    /// lies, so a power loss only has to roll the write pointer back (reads at and beyond it
+    /// return the fill pattern, whatever the backing store holds there). Only conventional
+    /// zones, whose writes overwrite data that must survive a power loss until the next flush,
+    /// keep unflushed data aside.
     struct StripeData: Sendable {
-        /// Unflushed bytes of sequential zones: `[flushedEnd, dataEnd)` of the zone.
-        var pending: [Int: [UInt8]] = [:]
+        /// Sequential zones with data in the backing store beyond their flushed end: the next
+        /// flush makes it durable (``ZoneRecord/flushedEnd``).
+        var unflushed: Set<Int> = []
         /// Unflushed blocks of conventional zones, by absolute block offset.
         var pendingBlocks: [Int: [UInt64: [UInt8]]] = [:]
         /// Memory backing store: chunks by absolute chunk index.
@@ -99,7 +107,8 @@ public final class EmulatedDevice: ZonedDevice {
             physicalBlockSize: geometry.physicalBlockSize,
             maxOpenZones: ZoneResourceLimit(kernelValue: geometry.maxOpenZones),
             maxActiveZones: ZoneResourceLimit(kernelValue: geometry.maxActiveZones),
-            model: .hostManaged
+            model: .hostManaged,
+            maxTransferBytes: geometry.maxTransferBytes ?? profile.defaultMaxTransferBytes
         )
         let machine =
             records.map {

@@ -26,6 +26,14 @@ public struct EmulatedGeometry: Sendable, Hashable, Codable {
     public var zoneWriteGranularity: Int
     /// Largest zone append in bytes; defaults to the zone capacity, as null_blk.
     public var maxZoneAppendBytes: UInt64
+    /// The largest request the block layer sends the device (the queue's `max_sectors`, shown as
+    /// `/sys/block/<dev>/queue/max_sectors_kb`, exactly by the `BLKSECTGET` ioctl). Longer writes
+    /// are split into requests of at most this size (and at zone boundaries) that succeed or fail
+    /// one by one, as the kernel's are (``BlockLayerRequests``). `nil` takes the profile's value
+    /// (``EmulatedDevice/Profile/defaultMaxTransferBytes``) when the device is created. A value is
+    /// rounded down to the logical block size and raised to at least 4096 bytes (a page), as
+    /// `blk_queue_max_hw_sectors` does.
+    public var maxTransferBytes: UInt64?
     /// The vendor string reported in ``DeviceInfo/vendorID``.
     public var vendorID: String
 
@@ -41,6 +49,7 @@ public struct EmulatedGeometry: Sendable, Hashable, Codable {
         maxActiveZones: Int = 0,
         zoneWriteGranularity: Int? = nil,
         maxZoneAppendBytes: UInt64? = nil,
+        maxTransferBytes: UInt64? = nil,
         vendorID: String = EmulatedGeometry.defaultVendorID
     ) {
         self.zoneCount = zoneCount
@@ -53,6 +62,7 @@ public struct EmulatedGeometry: Sendable, Hashable, Codable {
         self.maxActiveZones = maxActiveZones
         self.zoneWriteGranularity = zoneWriteGranularity ?? logicalBlockSize
         self.maxZoneAppendBytes = maxZoneAppendBytes ?? (zoneCapacity ?? zoneSize)
+        self.maxTransferBytes = maxTransferBytes
         self.vendorID = vendorID
     }
 
@@ -135,6 +145,15 @@ public struct EmulatedGeometry: Sendable, Hashable, Codable {
         guard result.maxZoneAppendBytes > 0 else {
             throw fail("maximum zone append size \(maxZoneAppendBytes) is smaller than one logical block")
         }
+        if let maxTransferBytes {
+            guard maxTransferBytes >= UInt64(logicalBlockSize), maxTransferBytes <= UInt64(UInt32.max) * 512 else {
+                throw fail(
+                    "maximum transfer size \(maxTransferBytes) must be at least one logical block "
+                        + "(\(logicalBlockSize) bytes) and at most \(UInt64(UInt32.max) * 512) bytes"
+                )
+            }
+            result.maxTransferBytes = Self.kernelMaxTransfer(maxTransferBytes, logicalBlockSize: logicalBlockSize)
+        }
         // Item 55, in null_blk's order (null_init_zoned_dev): an active limit >= the number of
         // sequential zones is dropped first; then an open limit above the active limit is
         // lowered to it, or else an open limit >= the number of sequential zones is dropped.
@@ -153,8 +172,17 @@ public struct EmulatedGeometry: Sendable, Hashable, Codable {
     /// to the zone size and no active limit; checklist item 79).
     ///
     /// - Throws: ``ZonedStorageError/Code/invalidGeometry`` naming the rule that was broken.
+    ///
+    /// An unset ``maxTransferBytes`` becomes the profile's
+    /// ``EmulatedDevice/Profile/defaultMaxTransferBytes``.
     public func validated(for profile: EmulatedDevice.Profile) throws(ZonedStorageError) -> EmulatedGeometry {
-        let result = try validated()
+        var result = try validated()
+        if result.maxTransferBytes == nil {
+            result.maxTransferBytes = Self.kernelMaxTransfer(
+                profile.defaultMaxTransferBytes,
+                logicalBlockSize: logicalBlockSize
+            )
+        }
         if let problem = profile.problem(with: result) {
             throw ZonedStorageError(
                 code: .invalidGeometry,
@@ -163,5 +191,11 @@ public struct EmulatedGeometry: Sendable, Hashable, Codable {
             )
         }
         return result
+    }
+
+    /// `blk_queue_max_hw_sectors`: at least a page, rounded down to the logical block size.
+    static func kernelMaxTransfer(_ bytes: UInt64, logicalBlockSize: Int) -> UInt64 {
+        let block = UInt64(logicalBlockSize)
+        return max(bytes, 4096) / block * block
     }
 }

@@ -13,14 +13,17 @@
 ///  80  64  vendor string, NUL padded
 /// version 2:
 /// 144   4  profile: 0 = nullblk, 1 = zns, 2 = zbc (EmulatedDevice.Profile)
-/// 148   4  reserved (0)
+/// 148   4  largest request in 512-byte sectors (EmulatedGeometry.maxTransferBytes); 0 = the
+///          profile's default (images written before the field existed hold 0)
 /// 152   8  FNV-1a 64 of bytes 0..<152
 /// version 1 (no profile field; the image is a nullblk device):
 /// 144   8  FNV-1a 64 of bytes 0..<144
 /// 4096     zone table: one 32-byte row per zone
 ///   0  1 condition (kernel value)  1  1 flags (bit 0: finished)   2  6 reserved
 ///   8  8 write pointer (absolute)  16 8 data end (absolute)       24 8 FNV-1a 64 of bytes 0..<24
-/// data offset (4096-aligned, after the table): the device's bytes, sparse.
+/// data offset (4096-aligned, after the table): the device's bytes, sparse; the file may end
+///          before the device does (new images end at the data offset and grow as zones are
+///          written): bytes past its end read as zeros.
 /// ```
 ///
 /// While a process has the image open, the clean flag is 0 and the rows hold the *durable* state
@@ -93,7 +96,10 @@ enum EmulatedImageFormat {
         put(&bytes, 72, header.dataOffset, width: 8)
         let vendor = Array(g.vendorID.utf8.prefix(63))
         bytes.replaceSubrange(80..<(80 + vendor.count), with: vendor)
-        if header.version >= 2 { put(&bytes, 144, UInt64(header.profile.imageCode), width: 4) }
+        if header.version >= 2 {
+            put(&bytes, 144, UInt64(header.profile.imageCode), width: 4)
+            put(&bytes, 148, (g.maxTransferBytes ?? 0) / 512, width: 4)
+        }
         let checksummed = headerChecksummedBytes(version: header.version)
         put(&bytes, checksummed, fnv1a(bytes[0..<checksummed]), width: 8)
         return bytes
@@ -119,7 +125,10 @@ enum EmulatedImageFormat {
             return .failure(Problem(reason: "its header checksum does not match (the header is damaged)"))
         }
         var profile = EmulatedDevice.Profile.nullBlk
+        var maxTransferBytes: UInt64?
         if version >= 2 {
+            let sectors = get(bytes, 148, width: 4)
+            if sectors > 0 { maxTransferBytes = sectors * 512 }
             let code = get(bytes, 144, width: 4)
             guard let decoded = UInt32(exactly: code).flatMap(EmulatedDevice.Profile.init(imageCode:)) else {
                 return .failure(
@@ -143,6 +152,7 @@ enum EmulatedImageFormat {
             maxActiveZones: Int(get(bytes, 56, width: 4)),
             zoneWriteGranularity: Int(get(bytes, 60, width: 4)),
             maxZoneAppendBytes: get(bytes, 64, width: 8),
+            maxTransferBytes: maxTransferBytes,
             vendorID: String(decoding: vendorBytes, as: UTF8.self)
         )
         return .success(

@@ -176,6 +176,24 @@ enum ZBDCalls {
         return String(name)
     }
 
+    /// The queue's `max_sectors` in bytes: the largest request the block layer sends the device,
+    /// from the `BLKSECTGET` ioctl, or `nil` when it fails.
+    ///
+    /// > `blkdev_ioctl`: `case BLKSECTGET: max_sectors = min_t(unsigned int, USHRT_MAX,
+    /// > queue_max_sectors(bdev_get_queue(bdev))); return put_ushort(argp, max_sectors);`
+    ///
+    /// Exact, unlike sysfs `max_sectors_kb`, which shows null_blk's 255 sectors as 127. A value of
+    /// `USHRT_MAX` means "at least that many".
+    static func maxSectorsBytes(fd: CInt) -> UInt64? {
+        let blkSectGet: UInt = 0x1267  // _IO(0x12, 103)
+        var sectors: UInt16 = 0
+        let result = unsafe withUnsafeMutableBytes(of: &sectors) { raw in
+            unsafe ioctl(fd, blkSectGet, raw.baseAddress!)
+        }
+        guard result == 0, sectors > 0 else { return nil }
+        return UInt64(sectors) * 512
+    }
+
     /// The trimmed text of a small sysfs attribute, or `nil` when it is missing or unreadable.
     static func readAttribute(_ attributePath: String) -> String? {
         do {

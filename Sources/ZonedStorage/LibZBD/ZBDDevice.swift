@@ -228,6 +228,13 @@ public final class ZBDDevice: ZonedDevice {
             if value != 0 && value != UInt32.max { return .limit(Int(value)) }
             return .unknown
         }
+        // BLKSECTGET is exact; sysfs max_sectors_kb rounds down to whole KiB.
+        var maxTransfer = ZBDCalls.maxSectorsBytes(fd: opened.fd)
+        if maxTransfer == nil, let queue, let text = ZBDCalls.readAttribute("\(queue)/max_sectors_kb"),
+            let kib = UInt64(text), kib > 0
+        {
+            maxTransfer = kib << 10
+        }
         let model: DeviceModel =
             switch opened.model {
             case 2: .hostAware  // ZBD_DM_HOST_AWARE
@@ -243,7 +250,8 @@ public final class ZBDDevice: ZonedDevice {
             physicalBlockSize: opened.physicalBlockSize,
             maxOpenZones: limit("max_open_zones", libzbd: opened.maxOpenZones),
             maxActiveZones: limit("max_active_zones", libzbd: opened.maxActiveZones),
-            model: model
+            model: model,
+            maxTransferBytes: maxTransfer
         )
     }
 

@@ -18,6 +18,11 @@ public struct DeviceInfo: Sendable, Hashable, Codable {
     public var maxActiveZones: ZoneResourceLimit
     /// Zone model.
     public var model: DeviceModel
+    /// The largest request the block layer sends the device (the queue's `max_sectors`: the
+    /// `BLKSECTGET` ioctl, or `/sys/block/<dev>/queue/max_sectors_kb`); longer reads and writes
+    /// are split into requests of at most this size, which succeed or fail one by one. `nil` when
+    /// unknown.
+    public var maxTransferBytes: UInt64?
 
     /// Creates a device description.
     public init(
@@ -29,7 +34,8 @@ public struct DeviceInfo: Sendable, Hashable, Codable {
         physicalBlockSize: Int,
         maxOpenZones: ZoneResourceLimit,
         maxActiveZones: ZoneResourceLimit,
-        model: DeviceModel
+        model: DeviceModel,
+        maxTransferBytes: UInt64? = nil
     ) {
         self.vendorID = vendorID
         self.capacity = capacity
@@ -40,6 +46,7 @@ public struct DeviceInfo: Sendable, Hashable, Codable {
         self.maxOpenZones = maxOpenZones
         self.maxActiveZones = maxActiveZones
         self.model = model
+        self.maxTransferBytes = maxTransferBytes
     }
 
     /// The index of the zone containing `offset` (no range check).
