@@ -19,7 +19,9 @@ Two steps, either or both:
 
 Needs matplotlib for `plot` (`pip install matplotlib`). The results CSV columns are workload,
 policy, zones, zone_size, rho, wa, analytic_greedy, warmup, measure, seed, elapsed_s,
-block_writes_per_s.
+block_writes_per_s, user_blocks_per_s, mean_unwritten_blocks (free buckets and the unwritten rest of open
+buckets, averaged over the measured phase), effective_rho = (T − U − mean unwritten) / U and
+analytic_greedy_effective (the Lambert-W value there).
 """
 
 import argparse
@@ -32,7 +34,8 @@ import sys
 
 FIELDS = [
     "workload", "policy", "zones", "zone_size", "rho", "wa", "analytic_greedy", "warmup", "measure", "seed",
-    "elapsed_s", "block_writes_per_s",
+    "elapsed_s", "block_writes_per_s", "user_blocks_per_s", "mean_unwritten_blocks", "effective_rho",
+    "analytic_greedy_effective",
 ]
 
 
@@ -107,6 +110,11 @@ def run(args):
                         "seed": args.seed,
                         "elapsed_s": "%.1f" % result["elapsedSeconds"],
                         "block_writes_per_s": "%.0f" % result["blockWritesPerSecond"],
+                        "user_blocks_per_s": "%.0f" % result["userBlockWritesPerSecond"],
+                        "mean_unwritten_blocks": "%.0f" % result["meanUnwrittenBlocks"],
+                        "effective_rho": "%.4f" % result["effectiveOverProvisioning"],
+                        "analytic_greedy_effective": "%.4f" % (result.get("analyticGreedyAtEffectiveOverProvisioning")
+                                                               or float("nan")),
                     }
                     writer.writerow(row)
                     f.flush()

@@ -19,6 +19,26 @@ extension BucketAllocator {
         }
     }
 
+    /// Sectors still writable: every free bucket's capacity plus the unwritten rest of every
+    /// open bucket (``AllocatorStatistics/freeSectors``, without the rest of the snapshot).
+    /// Space that is unwritten is space copygc cannot reclaim, so a simulator samples this to
+    /// tell how much of its over-provisioning copygc actually works with. O(buckets), no I/O.
+    ///
+    /// - Returns: the unwritten sectors in free and open buckets.
+    public func unwrittenSectors() -> Int {
+        withState(detaching: .all) { state in
+            var total = 0
+            for record in state.buckets {
+                switch record.state(bucketSectors: state.bucketSectors) {
+                case .free: total += Int(state.bucketSectors)
+                case .open: total += Int(state.bucketSectors - record.allocatedSectors)
+                default: break
+                }
+            }
+            return total
+        }
+    }
+
     /// Marks many extents dead under one lock, as ``markDead(_:)`` does one by one: buckets that
     /// are not open and hold nothing live afterwards are reset and freed (generation first).
     ///

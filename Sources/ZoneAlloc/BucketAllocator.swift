@@ -592,6 +592,9 @@ public final class BucketAllocator: Sendable {
     /// Debug builds check every write lands exactly at the device's write pointer (invariant 2).
     private func assertAtWritePointer(_ piece: Reservation.Piece) throws(ZonedStorageError) {
         let zone = try device.zone(piece.pointer.bucket.zone)
+        // A zone that went read-only or offline refuses the write itself (a device fault, which
+        // the write path handles), not a write the allocator misplaced.
+        if zone.condition == .readOnly || zone.condition == .offline { return }
         precondition(
             zone.condition.hasValidWritePointer && zone.writePointer == piece.deviceOffset,
             "allocator write at \(piece.deviceOffset) for \(piece.pointer) but zone \(zone.index) is "

@@ -26,6 +26,9 @@ struct SimulateReport: Encodable {
     var blockWritesPerSecond: Double
     var userBlockWritesPerSecond: Double
     var averageLifespanBlocks: Double?
+    var meanUnwrittenBlocks: Double
+    var effectiveOverProvisioning: Double
+    var analyticGreedyAtEffectiveOverProvisioning: Double?
 
     init(_ result: SimulationResult) {
         let c = result.configuration
@@ -50,6 +53,10 @@ struct SimulateReport: Encodable {
         blockWritesPerSecond = result.blockWritesPerSecond
         userBlockWritesPerSecond = result.userBlockWritesPerSecond
         averageLifespanBlocks = result.averageLifespanBlocks.isFinite ? result.averageLifespanBlocks : nil
+        meanUnwrittenBlocks = result.meanUnwrittenBlocks
+        effectiveOverProvisioning = result.effectiveOverProvisioning
+        let atEffective = result.analyticGreedyAtEffectiveOverProvisioning
+        analyticGreedyAtEffectiveOverProvisioning = atEffective.isFinite ? atEffective : nil
     }
 
     /// The human-readable report.
@@ -68,6 +75,10 @@ struct SimulateReport: Encodable {
             "",
             "write amplification (measured): \(fixed(writeAmplification))"
                 + "   analytic greedy, uniform (Lambert-W): \(fixed(analyticGreedyWriteAmplification))",
+            "unwritten space (free buckets, rest of open ones): \(Int(meanUnwrittenBlocks.rounded())) blocks on "
+                + "average = \(fixed(meanUnwrittenBlocks / Double(layout.blocksPerBucket), 1)) buckets; effective ρ "
+                + "\(fixed(effectiveOverProvisioning, 4)), analytic greedy there "
+                + (analyticGreedyAtEffectiveOverProvisioning.map { fixed($0) } ?? "–"),
             "",
         ]
         var table = TextTable(columns: [("", .left), ("measured", .right), ("whole run", .right)])

@@ -5,7 +5,7 @@ import ArgumentParser
 /// Parsing never fails at this stage so that the command's `validate()` can reject a bad
 /// value with a one-line reason naming the option (``bytes(for:)``), rather than the parser's
 /// generic "invalid value" message.
-struct SizeArgument: ExpressibleByArgument, Sendable, Equatable {
+struct SizeArgument: ExpressibleByArgument, CustomStringConvertible, Sendable, Equatable {
     /// The text given on the command line.
     var text: String
 
@@ -27,6 +27,12 @@ struct SizeArgument: ExpressibleByArgument, Sendable, Equatable {
             throw ValidationError("\(option): \(error)")
         }
     }
+
+    /// The size as typed (`16M`), which is also how a default value appears in `--help`.
+    var description: String { text }
+
+    /// How `--help` shows a default: `(default: 16M)`.
+    var defaultValueDescription: String { text }
 
     /// Sizes are completed as free text.
     static var defaultCompletionKind: CompletionKind { .default }

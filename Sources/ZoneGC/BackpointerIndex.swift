@@ -52,15 +52,23 @@ struct BackpointerIndex: Sendable {
     static let unclassified: UInt8 = .max
 
     let slotSectors: UInt32
+    /// log2 of ``slotSectors`` (block sizes are powers of two): offsets become slots by a
+    /// shift, not a division, on the per-extent paths.
+    let slotShift: UInt32
+    /// ``slotSectors`` − 1, the mask of an offset's position inside its block.
+    let slotMask: UInt32
     let slotsPerBucket: Int
     private(set) var buckets: [Bucket]
     private(set) var slots: [Slot]
 
     init(bucketCount: Int, bucketSectors: Int, blockSectors: Int) {
+        precondition(blockSectors > 0 && blockSectors & (blockSectors - 1) == 0, "blocks of \(blockSectors) sectors")
         self.slotSectors = UInt32(blockSectors)
+        self.slotShift = UInt32(blockSectors.trailingZeroBitCount)
+        self.slotMask = UInt32(blockSectors - 1)
         self.slotsPerBucket = bucketSectors / blockSectors
         self.buckets = Array(repeating: Bucket(), count: bucketCount)
-        self.slots = Array(repeating: .empty, count: bucketCount * (bucketSectors / blockSectors))
+        self.slots = HugePageArray.make(repeating: Slot.empty, count: bucketCount * (bucketSectors / blockSectors))
     }
 
     /// Records `count` backpointers, `entry(i)` giving each, at write clock `now`. Returns the
@@ -68,6 +76,8 @@ struct BackpointerIndex: Sendable {
     /// (a caller bug; nothing from it on is recorded), or nil.
     mutating func insert(count: Int, now: UInt64, _ entry: (Int) -> Insertion) -> Int? {
         let slotSectors = self.slotSectors
+        let slotShift = self.slotShift
+        let slotMask = self.slotMask
         let slotsPerBucket = self.slotsPerBucket
         return buckets.withUnsafeMutableBufferPointer { buckets in
             slots.withUnsafeMutableBufferPointer { slots in
@@ -77,10 +87,10 @@ struct BackpointerIndex: Sendable {
                     let zone = pointer.bucket.zone
                     precondition(zone < buckets.count, "backpointer for \(pointer.bucket), which does not exist")
                     precondition(
-                        pointer.offset % slotSectors == 0 && pointer.sectors > 0,
+                        pointer.offset & slotMask == 0 && pointer.sectors > 0,
                         "extent \(pointer) does not start on a \(slotSectors)-sector block boundary"
                     )
-                    let slot = Int(pointer.offset / slotSectors)
+                    let slot = Int(pointer.offset >> slotShift)
                     precondition(slot < slotsPerBucket, "extent \(pointer) starts beyond the bucket")
                     if buckets[zone].generation != pointer.generation {
                         if let current = buckets[zone].generation {
@@ -123,18 +133,30 @@ struct BackpointerIndex: Sendable {
     /// Removes the backpointers of `pointers`; those without one (stale, or recorded before
     /// copygc was attached) are skipped. Returns the sectors of all `pointers`.
     mutating func remove(_ pointers: [DataPointer]) -> Int {
-        let slotSectors = self.slotSectors
+        let slotShift = self.slotShift
+        let slotMask = self.slotMask
         let slotsPerBucket = self.slotsPerBucket
         var sectors = 0
         buckets.withUnsafeMutableBufferPointer { buckets in
             slots.withUnsafeMutableBufferPointer { slots in
+                // Overwrites kill extents all over the device: each slot is a cache miss. Touch
+                // them first in a loop of independent loads so the misses overlap, counting
+                // the slots that may hold one of `pointers` (none: nothing to remove).
+                var candidates = 0
+                for pointer in pointers {
+                    let zone = pointer.bucket.zone
+                    guard zone < buckets.count else { continue }
+                    let at = zone &* slotsPerBucket &+ min(Int(pointer.offset >> slotShift), slotsPerBucket - 1)
+                    candidates &+= slots[at].sectors == pointer.sectors ? 1 : 0
+                }
                 for pointer in pointers {
                     sectors += Int(pointer.sectors)
+                    guard candidates > 0 else { continue }
                     let zone = pointer.bucket.zone
                     guard zone < buckets.count, buckets[zone].generation == pointer.generation,
-                        pointer.offset % slotSectors == 0
+                        pointer.offset & slotMask == 0
                     else { continue }
-                    let slot = Int(pointer.offset / slotSectors)
+                    let slot = Int(pointer.offset >> slotShift)
                     guard slot < buckets[zone].used else { continue }
                     let at = zone * slotsPerBucket + slot
                     let entry = slots[at]
@@ -156,9 +178,9 @@ struct BackpointerIndex: Sendable {
     func lookup(_ pointer: DataPointer) -> Slot? {
         let zone = pointer.bucket.zone
         guard zone < buckets.count, buckets[zone].generation == pointer.generation,
-            pointer.offset % slotSectors == 0
+            pointer.offset & slotMask == 0
         else { return nil }
-        let slot = Int(pointer.offset / slotSectors)
+        let slot = Int(pointer.offset >> slotShift)
         guard slot < buckets[zone].used else { return nil }
         let entry = slots[zone * slotsPerBucket + slot]
         guard entry.sectors == pointer.sectors, entry.isCached == pointer.isCached else { return nil }

@@ -88,45 +88,56 @@ extension Copygc {
         report.victims += group.map(\.bucket)
         let hints = configuration.copygcHints
         let total = group.reduce(0) { $0 + $1.moves.count }
+        var buffers = self.buffers.withLock { buffers in
+            var taken = EvacuationBuffers()
+            swap(&taken, &buffers)
+            return taken
+        }
+        defer {
+            buffers.clear()
+            self.buffers.withLock { $0 = buffers }
+        }
         // The extents of each copygc write point, in victim and offset order.
-        var perClass = Array(repeating: [PlannedMove](), count: hints.count)
+        if buffers.perClass.count != hints.count { buffers.perClass = Array(repeating: [], count: hints.count) }
         if hints.count == 1 {
-            perClass[0].reserveCapacity(total)
-            for plan in group { perClass[0] += plan.moves }
+            buffers.perClass[0].reserveCapacity(total)
+            for plan in group { buffers.perClass[0] += plan.moves }
         } else {
             for plan in group {
-                for move in plan.moves { perClass[Int(move.classIndex)].append(move) }
+                for move in plan.moves { buffers.perClass[Int(move.classIndex)].append(move) }
             }
         }
-        var batch: [Moved] = []
-        batch.reserveCapacity(total)
+        buffers.batch.reserveCapacity(total)
         var stop: GCError?
         classes: for classIndex in hints.indices {
-            let extents = perClass[classIndex]
             let lifetimeClass = hintClasses[hints[classIndex]] ?? BackpointerIndex.unclassified
+            let count = buffers.perClass[classIndex].count
             var start = 0
-            while start < extents.count {
+            while start < count {
                 // A run: single-block extents up to a bucket, split across buckets as the write
                 // point fills them; a larger extent alone, in one bucket.
-                var end = start + 1
-                var sectors = Int(extents[start].sectors)
-                let single = sectors == blockSectors
-                if single {
-                    while end < extents.count, Int(extents[end].sectors) == blockSectors,
-                        sectors + blockSectors <= bucketSectors
-                    {
-                        sectors += blockSectors
-                        end += 1
+                let (end, sectors, single) = buffers.perClass[classIndex].withUnsafeBufferPointer { extents in
+                    var end = start + 1
+                    var sectors = Int(extents[start].sectors)
+                    let single = sectors == blockSectors
+                    if single {
+                        while end < extents.count, Int(extents[end].sectors) == blockSectors,
+                            sectors + blockSectors <= bucketSectors
+                        {
+                            sectors += blockSectors
+                            end += 1
+                        }
                     }
+                    return (end, sectors, single)
                 }
                 do throws(GCError) {
                     try rewrite(
-                        extents[start..<end],
+                        buffers.perClass[classIndex][start..<end],
                         sectors: sectors,
                         hint: hints[classIndex],
                         split: single,
                         lifetimeClass: lifetimeClass,
-                        into: &batch
+                        into: &buffers.batch
                     )
                 } catch {
                     stop = error
@@ -135,7 +146,7 @@ extension Copygc {
                 start = end
             }
         }
-        swapOwners(batch, report: &report)
+        swapOwners(&buffers, report: &report)
         var failure: GCError?
         do throws(GCError) {
             try releasePending()
@@ -256,15 +267,15 @@ extension Copygc {
 
     /// Records the new copies' backpointers, then asks each owner to swap its pointers. Refused
     /// moves (the key was overwritten meanwhile) lose: their copies die now. Accepted moves'
-    /// old copies wait in the release list.
-    private func swapOwners(_ batch: [Moved], report: inout PassReport) {
-        let count = batch.count
+    /// old copies wait in the release list. Works on `buffers.batch`.
+    private func swapOwners(_ buffers: inout EvacuationBuffers, report: inout PassReport) {
+        let count = buffers.batch.count
         guard count > 0 else { return }
         // New backpointers first, so an owner that overwrites a key right after accepting its
         // move finds the backpointer of the copy it marks dead.
-        let (overlap, owners) = state.withLock { state in
-            let overlap = batch.withUnsafeBufferPointer { batch in
-                state.index.insert(count: count, now: state.writeClock) { index in
+        let (overlap, owners) = buffers.batch.withUnsafeBufferPointer { batch in
+            state.withLock { state in
+                let overlap = state.index.insert(count: count, now: state.writeClock) { index in
                     BackpointerIndex.Insertion(
                         pointer: batch[index].move.to,
                         key: batch[index].move.key,
@@ -273,53 +284,63 @@ extension Copygc {
                         lifetimeClass: batch[index].lifetimeClass
                     )
                 }
+                return (overlap, state.owners)
             }
-            return (overlap, state.owners)
         }
         if let overlap {
-            preconditionFailure("copygc: \(batch[overlap].move.to) overlaps an extent already recorded in its bucket")
+            preconditionFailure(
+                "copygc: \(buffers.batch[overlap].move.to) overlaps an extent already recorded in its bucket"
+            )
         }
-        var accepted: [DataPointer] = []
-        accepted.reserveCapacity(count)
-        var rejected: [DataPointer] = []
+        buffers.accepted.reserveCapacity(count)
         var committing: Set<UInt16> = []
         // Group the moves by owner (usually there is one) and ask each owner for its group.
-        let first = batch[0].owner
-        let single = batch.allSatisfy { $0.owner == first }
+        let first = buffers.batch[0].owner
+        let single = buffers.batch.allSatisfy { $0.owner == first }
         var groups = Array(repeating: [Int](), count: single ? 0 : owners.count)
         if !single {
-            for (index, moved) in batch.enumerated() {
+            for (index, moved) in buffers.batch.enumerated() {
                 if Int(moved.owner) < owners.count {
                     groups[Int(moved.owner)].append(index)
                 } else {
-                    rejected.append(moved.move.to)  // nobody can take it
+                    buffers.rejected.append(moved.move.to)  // nobody can take it
                 }
             }
         }
         for id in single ? [Int(first)] : Array(owners.indices) where id < owners.count {
-            let indices = single ? Array(batch.indices) : groups[id]
-            guard !indices.isEmpty else { continue }
-            let flags = owners[id].relocate(single ? batch.map(\.move) : indices.map { batch[$0].move })
-            precondition(flags.count == indices.count, "owner \(id) answered \(flags.count) of \(indices.count) moves")
+            buffers.moves.removeAll(keepingCapacity: true)
+            if single {
+                buffers.moves.reserveCapacity(count)
+                for moved in buffers.batch { buffers.moves.append(moved.move) }
+            } else {
+                for index in groups[id] { buffers.moves.append(buffers.batch[index].move) }
+            }
+            guard !buffers.moves.isEmpty else { continue }
+            let flags = owners[id].relocate(buffers.moves)
+            precondition(
+                flags.count == buffers.moves.count,
+                "owner \(id) answered \(flags.count) of \(buffers.moves.count) moves"
+            )
             for (position, ok) in flags.enumerated() {
-                let move = batch[indices[position]].move
-                if ok { accepted.append(move.from) } else { rejected.append(move.to) }
+                let move = buffers.moves[position]
+                if ok { buffers.accepted.append(move.from) } else { buffers.rejected.append(move.to) }
             }
             if flags.contains(true) { committing.insert(UInt16(id)) }
         }
-        if single, Int(first) >= owners.count { rejected += batch.map(\.move.to) }
-        let acceptedSectors = accepted.reduce(0) { $0 + Int($1.sectors) }
-        let rejectedSectors = rejected.reduce(0) { $0 + Int($1.sectors) }
+        if single, Int(first) >= owners.count { buffers.rejected += buffers.batch.map(\.move.to) }
+        let acceptedSectors = buffers.accepted.reduce(0) { $0 + Int($1.sectors) }
+        let rejectedSectors = buffers.rejected.reduce(0) { $0 + Int($1.sectors) }
+        let rejectedCount = buffers.rejected.count
         report.sectorsMoved += acceptedSectors
-        report.racesLost += rejected.count
+        report.racesLost += rejectedCount
         state.withLock { state in
             state.statistics.copygcSectorsMoved += acceptedSectors
             state.statistics.copygcSectorsDiscarded += rejectedSectors
-            state.statistics.racesLost += rejected.count
-            state.pendingRelease += accepted
+            state.statistics.racesLost += rejectedCount
+            state.pendingRelease += buffers.accepted
             state.pendingOwners.formUnion(committing)
         }
-        markDead(rejected)
+        markDead(buffers.rejected)
     }
 
     /// Flushes the moved data, has the owners commit, then marks the old copies dead (the
@@ -365,6 +386,12 @@ extension Copygc {
             }
         }
         markDead(olds)
+        // Hand the (now empty) array back, so its capacity serves the next group's releases.
+        var emptied = olds
+        emptied.removeAll(keepingCapacity: true)
+        state.withLock { state in
+            if state.pendingRelease.isEmpty { state.pendingRelease = emptied }
+        }
     }
 
     /// After a group's release: drops cached data left in victims (invalidation: generation

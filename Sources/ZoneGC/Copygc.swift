@@ -38,6 +38,8 @@ public final class Copygc: Sendable {
     let device: any ZonedDevice
     let state: Mutex<CopygcState>
     let worker = CopygcWorker()
+    /// Scratch arrays of evacuation, reused from pass to pass (see ``EvacuationBuffers``).
+    let buffers = Mutex(EvacuationBuffers())
     let bucketSectors: Int
     let blockSectors: Int
     let zoneSize: UInt64

@@ -21,7 +21,7 @@ public final class LogicalSpace: ExtentOwner {
     public init(blocks: Int, blockSectors: Int) {
         self.blocks = blocks
         self.blockSectors = UInt32(blockSectors)
-        self.map = Mutex(Array(repeating: 0, count: blocks))
+        self.map = Mutex(HugePageArray.make(repeating: UInt64(0), count: blocks))
     }
 
     @inline(__always)
@@ -57,14 +57,36 @@ public final class LogicalSpace: ExtentOwner {
     public func replace(_ blocks: [UInt64], with pointers: [DataPointer], replaced: inout [DataPointer]) {
         precondition(blocks.count == pointers.count, "replace: \(blocks.count) blocks for \(pointers.count) pointers")
         map.withLock { map in
-            for (block, pointer) in zip(blocks, pointers) {
-                precondition(pointer.sectors == blockSectors, "LogicalSpace holds one-block extents, not \(pointer)")
-                precondition(pointer.offset <= 0x7F_FFFF, "\(pointer): offset too large to pack")
-                let old = map[Int(block)]
-                map[Int(block)] = pack(pointer)
-                if let previous = unpack(old) { replaced.append(previous) }
+            map.withUnsafeMutableBufferPointer { map in
+                blocks.withUnsafeBufferPointer { blocks in
+                    // Gather first (see `gather`); the count sizes `replaced`.
+                    let present = Self.gather(map, count: blocks.count) { Int(blocks[$0]) }
+                    replaced.reserveCapacity(replaced.count + present)
+                    for (block, pointer) in zip(blocks, pointers) {
+                        precondition(
+                            pointer.sectors == blockSectors,
+                            "LogicalSpace holds one-block extents, not \(pointer)"
+                        )
+                        precondition(pointer.offset <= 0x7F_FFFF, "\(pointer): offset too large to pack")
+                        let old = map[Int(block)]
+                        map[Int(block)] = pack(pointer)
+                        if let previous = unpack(old) { replaced.append(previous) }
+                    }
+                }
             }
         }
+    }
+
+    /// Loads `map[index(i)]` for every i in 0..<count in a tight loop and returns how many are
+    /// present. The simulator's keys are random, so each load misses the cache; with nothing
+    /// but independent loads in the loop the misses overlap (memory-level parallelism), and the
+    /// update loop that follows finds the words cached instead of waiting out one miss per
+    /// entry behind that entry's bookkeeping.
+    @inline(__always)
+    private static func gather(_ map: UnsafeMutableBufferPointer<UInt64>, count: Int, _ index: (Int) -> Int) -> Int {
+        var present = 0
+        for i in 0..<count { present &+= Int(truncatingIfNeeded: map[index(i)] >> 63) }
+        return present
     }
 
     /// Forgets `block` (deleted); returns the pointer it had.
@@ -88,11 +110,25 @@ public final class LogicalSpace: ExtentOwner {
     /// Compare-and-swap: each move is accepted only if the block still points at `move.from`.
     public func relocate(_ moves: [ExtentMove]) -> [Bool] {
         map.withLock { map in
-            moves.map { move in
-                let index = Int(move.key)
-                guard index < map.count, let current = unpack(map[index]), move.matches(current) else { return false }
-                map[index] = pack(move.to)
-                return true
+            map.withUnsafeMutableBufferPointer { map in
+                moves.withUnsafeBufferPointer { moves in
+                    let count = map.count
+                    // Gather first (see `gather`); a move whose key has no version is refused.
+                    let present = Self.gather(map, count: moves.count) { min(Int(moves[$0].key), count - 1) }
+                    var accepted: [Bool] = []
+                    accepted.reserveCapacity(moves.count)
+                    for move in moves {
+                        let index = Int(move.key)
+                        guard present > 0, index < count, let current = unpack(map[index]), move.matches(current)
+                        else {
+                            accepted.append(false)
+                            continue
+                        }
+                        map[index] = pack(move.to)
+                        accepted.append(true)
+                    }
+                    return accepted
+                }
             }
         }
     }

@@ -22,6 +22,11 @@ public struct SimulationResult: Sendable {
     /// ℓ, the lifetime classifier's mean short-lived lifespan at the end, in blocks of write
     /// clock (infinite unless lifetime placement reclaimed enough short-lived buckets).
     public var averageLifespanBlocks: Double
+    /// Mean unwritten blocks during the measured phase: free buckets (those held back for
+    /// copygc and those kept free by its thresholds) plus the unwritten rest of open buckets,
+    /// sampled at random instants. Copygc cannot turn this space into dead space to reclaim,
+    /// so it is over-provisioning lost (see ``effectiveOverProvisioning``).
+    public var meanUnwrittenBlocks: Double
 
     /// Write amplification over the measured phase: (user + copygc block writes) / user.
     public var writeAmplification: Double { measured.writeAmplification }
@@ -29,6 +34,21 @@ public struct SimulationResult: Sendable {
     /// The Lambert-W greedy value for the simulated ρ (the uniform-random anchor).
     public var analyticGreedy: Double {
         AnalyticWriteAmplification.greedy(overProvisioning: layout.overProvisioning)
+    }
+
+    /// The over-provisioning copygc actually works with: ρ_eff = (T − U − F) / U, with F the
+    /// ``meanUnwrittenBlocks``. On few zones F is several percent of T, and write amplification
+    /// follows the analytic curve at ρ_eff rather than at ρ.
+    public var effectiveOverProvisioning: Double {
+        Double(layout.totalBlocks - layout.logicalBlocks) - meanUnwrittenBlocks > 0
+            ? (Double(layout.totalBlocks - layout.logicalBlocks) - meanUnwrittenBlocks) / Double(layout.logicalBlocks)
+            : 0
+    }
+
+    /// The Lambert-W greedy value at ``effectiveOverProvisioning`` (nan when it is 0).
+    public var analyticGreedyAtEffectiveOverProvisioning: Double {
+        let rho = effectiveOverProvisioning
+        return rho > 0 ? AnalyticWriteAmplification.greedy(overProvisioning: rho) : .nan
     }
 
     /// Device block writes (user + copygc) per second over the whole run.

@@ -238,6 +238,15 @@ public final class Simulator {
         var measureStarted = started
         var nextSample = sampleEvery
         var nextProgress = 0
+        // Unwritten space (free buckets and the unwritten rest of open ones) is over-provisioning
+        // copygc cannot use. It is sampled during the measured phase at random user-write
+        // instants (gaps uniform in 1…4 buckets of user writes, from a generator of their own so
+        // the workload's draws do not change), which cannot alias with copygc's periodic passes.
+        var probe = SplitMix64(seed: c.seed ^ 0x5EED_F4EE_0B5E_4E5D)
+        let probeSpan = UInt64(4 * layout.blocksPerBucket)
+        var nextProbe = 0
+        var unwrittenSum = 0.0
+        var unwrittenSamples = 0
         // The hot loop's state lives in locals (class properties pay for dynamic exclusivity
         // checks on every access).
         var generator = self.generator
@@ -257,6 +266,7 @@ public final class Simulator {
             if name == "measure" {
                 measureStart = phaseStart
                 measureStarted = clock.now
+                nextProbe = userBlocks + 1 + Int(probe.next() % probeSpan)
             }
             var done = 0
             var sequential: UInt64 = 0
@@ -291,6 +301,11 @@ public final class Simulator {
                         message: "copygc failed during the \(name) phase",
                         gcError: error
                     )
+                }
+                if name == "measure", userBlocks >= nextProbe {
+                    unwrittenSum += Double(allocator.unwrittenSectors() / blockSectors)
+                    unwrittenSamples += 1
+                    nextProbe = userBlocks + 1 + Int(probe.next() % probeSpan)
                 }
                 if userBlocks >= nextSample || (done == blocks && name == "measure") {
                     let now = copygc.statistics()
@@ -340,7 +355,8 @@ public final class Simulator {
             elapsedSeconds: seconds(),
             measuredSeconds: Double(measuredElapsed.components.seconds)
                 + Double(measuredElapsed.components.attoseconds) / 1e18,
-            averageLifespanBlocks: copygc.averageLifespan / Double(blockSectors)
+            averageLifespanBlocks: copygc.averageLifespan / Double(blockSectors),
+            meanUnwrittenBlocks: unwrittenSamples > 0 ? unwrittenSum / Double(unwrittenSamples) : 0
         )
     }
 
