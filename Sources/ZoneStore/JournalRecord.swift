@@ -112,7 +112,11 @@ enum JournalRecord: Sendable, Hashable {
         let key = StoreKey(reader.raw(keyLength))
         let length = reader.u64()
         let count = Int(reader.u16())
-        guard !reader.failed, reader.remaining >= count * extentSize, length <= UInt64(Int.max) else { return nil }
+        // Limits first (FORMAT.md, "Limits"): a value's length and extents are trusted later (a
+        // read reserves `length` bytes, recovery adds offsets and lengths).
+        guard !reader.failed, keyLength <= StoreLimits.maximumKeyLength, count <= StoreLimits.maximumExtentsPerValue,
+            reader.remaining >= count * extentSize, length <= UInt64(StoreLimits.absoluteMaximumValueSize)
+        else { return nil }
         var extents: [StoredExtent] = []
         extents.reserveCapacity(count)
         for _ in 0..<count {
@@ -140,6 +144,18 @@ enum JournalRecord: Sendable, Hashable {
             )
         }
         guard !reader.failed, keyLength > 0 else { return nil }
+        // Each extent holds at most its sectors' bytes and must not wrap its zone's offsets; the
+        // value is exactly its extents' bytes (an evicted marker has no extents and keeps the
+        // length it had).
+        var total = 0
+        for extent in extents {
+            let pointer = extent.pointer
+            guard pointer.sectors > 0, pointer.offset <= UInt32.max - pointer.sectors,
+                extent.byteCount <= pointer.byteCount
+            else { return nil }
+            total += extent.byteCount
+        }
+        guard flags & 2 != 0 ? extents.isEmpty : total == Int(length) else { return nil }
         let entry = IndexEntry(
             length: Int(length),
             kind: flags & 1 != 0 ? .cached : .dirty,
@@ -165,7 +181,7 @@ enum JournalRecord: Sendable, Hashable {
         case .delete:
             let keyLength = Int(body.u16())
             let key = body.raw(keyLength)
-            record = keyLength > 0 ? .delete(key: StoreKey(key)) : nil
+            record = keyLength > 0 && keyLength <= StoreLimits.maximumKeyLength ? .delete(key: StoreKey(key)) : nil
         case .generation:
             record = .generation(bucket: body.u32(), generation: body.u8())
         case .checkpointBegin:

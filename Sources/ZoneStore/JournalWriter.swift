@@ -63,6 +63,8 @@ final class JournalWriter: Sendable {
         var growth: UInt64 = 0
         var groupsWritten = 0
         var flushes = 0
+        /// Group writes that failed and were written again in place.
+        var retries = 0
     }
 
     let device: any ZonedDevice
@@ -330,7 +332,7 @@ final class JournalWriter: Sendable {
                 nextGeneration: upcoming.pointer.generation.rawValue
             )
             do {
-                try device.write(continuation, at: current.start + current.written)
+                try writeRetrying(continuation, at: current.start + current.written, zone: current.pointer.bucket.zone)
                 try device.finishZone(current.pointer.bucket.zone)
             } catch {
                 throw StoreError.device(
@@ -363,7 +365,7 @@ final class JournalWriter: Sendable {
         )
         let offset = current.written
         do {
-            try device.write(group, at: current.start + offset)
+            try writeRetrying(group, at: current.start + offset, zone: current.pointer.bucket.zone)
             try device.flush()
         } catch {
             throw StoreError.device(error, "writing a journal group failed", bucket: current.pointer.bucket)
@@ -384,6 +386,23 @@ final class JournalWriter: Sendable {
             }
         }
         return batch.switchBucket
+    }
+
+    /// Writes `bytes` at `offset` of journal zone `zone`; when the write fails, writes it once
+    /// more if the zone still takes writes and its write pointer shows that nothing was written
+    /// (a transient medium error: null_blk's bad blocks, a retried command). The zone report that
+    /// checks the write pointer also clears a sticky write error (Linux 6.13+). A zone that went
+    /// read-only or offline, or a write that left part of the data, fails as it did.
+    private func writeRetrying(_ bytes: [UInt8], at offset: UInt64, zone: Int) throws(ZonedStorageError) {
+        do {
+            try device.write(bytes, at: offset)
+        } catch {
+            guard let report = try? device.zone(zone), report.condition.hasValidWritePointer,
+                report.writePointer == offset
+            else { throw error }
+            state.withLock { $0.retries += 1 }
+            try device.write(bytes, at: offset)
+        }
     }
 
     // MARK: - Checkpoint support
@@ -422,7 +441,9 @@ final class JournalWriter: Sendable {
     var reservedNext: DataPointer? { state.withLock { $0.next?.pointer } }
 
     /// Groups written and flushes issued so far.
-    var counters: (groups: Int, flushes: Int) { state.withLock { ($0.groupsWritten, $0.flushes) } }
+    var counters: (groups: Int, flushes: Int, retries: Int) {
+        state.withLock { ($0.groupsWritten, $0.flushes, $0.retries) }
+    }
 
     /// Stops the writer after a final commit: further commits fail with `.closed`.
     func shutDown() {

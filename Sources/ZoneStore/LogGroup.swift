@@ -91,8 +91,11 @@ struct LogGroup: Sendable, Hashable {
         let payloadLength = reader.u32()
         let groupLength = reader.u32()
         let nextBucket = reader.u32()
+        // The sequence numbers of the group's records must not wrap (a sequence number is a u64
+        // counted from 1; one past the last record is computed from these fields).
         guard !reader.failed, let kind = Kind(rawValue: rawKind),
-            UInt64(payloadLength) + UInt64(headerSize) <= UInt64(groupLength)
+            UInt64(payloadLength) + UInt64(headerSize) <= UInt64(groupLength),
+            firstSequence < UInt64.max - UInt64(recordCount)
         else { return nil }
         return LogGroup(
             uuid: uuid,
@@ -125,7 +128,9 @@ struct LogGroup: Sendable, Hashable {
             to: start + Self.headerSize + Int(payloadLength)
         )
         var records: [JournalRecord] = []
-        records.reserveCapacity(Int(recordCount))
+        // The count comes from the header: never reserve for more records than the payload can
+        // hold (5 bytes each at least), a bad count must not allocate gigabytes.
+        records.reserveCapacity(min(Int(recordCount), Int(payloadLength) / 5))
         for index in 0..<Int(recordCount) {
             guard let record = JournalRecord.decode(&reader, sequence: firstSequence + UInt64(index)) else {
                 return nil

@@ -264,7 +264,8 @@ struct Recovery {
     private func validate(_ result: inout Result) {
         for (key, entry) in result.index where !entry.isEvictedMarker {
             let valid = entry.extents.allSatisfy { extent in
-                extent.pointer.generation.rawValue == result.generations[extent.pointer.bucket.zone]
+                extent.pointer.bucket.zone < result.generations.count
+                    && extent.pointer.generation.rawValue == result.generations[extent.pointer.bucket.zone]
                     && isPresent(extent, generations: result.generations)
             }
             if valid { continue }

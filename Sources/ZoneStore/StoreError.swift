@@ -12,7 +12,7 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Value: Hashable, Sendable {
             case notFound, evicted, checksumMismatch, invalidArgument, noSpace, device, allocator
-            case notAStore, corrupt, alreadyFormatted, unsupportedDevice, closed, failed, timedOut
+            case notAStore, corrupt, alreadyFormatted, unsupportedDevice, closed, failed, timedOut, dataLost
         }
         private let value: Value
         private init(_ value: Value) { self.value = value }
@@ -45,6 +45,9 @@ public struct StoreError: Error, Sendable, CustomStringConvertible {
         public static let failed = Code(.failed)
         /// Waiting for space (copygc) took longer than the allocator's wait limit.
         public static let timedOut = Code(.timedOut)
+        /// The device lost the data: the zone holding the value went offline (a device failure,
+        /// not a store failure). The value cannot be read; delete it or store it again.
+        public static let dataLost = Code(.dataLost)
 
         public var description: String { "\(value)" }
     }

@@ -90,4 +90,8 @@ struct StoreCounters: Sendable, Hashable {
     var checksumFailures = 0
     var checkpoints = 0
     var evictedReads = 0
+    /// Reads that failed once and were tried again.
+    var readRetries = 0
+    /// Value writes that failed on the device and were written again elsewhere.
+    var writeRetries = 0
 }

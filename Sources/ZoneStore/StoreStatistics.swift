@@ -37,6 +37,8 @@ public struct StoreStatistics: Sendable, Hashable {
     public var gets: Int
     /// Deletes since open.
     public var deletes: Int
+    /// Device faults absorbed by trying again.
+    public var faults: FaultCounters
 
     /// Device bytes written per user byte since open (1 when nothing was written).
     public var writeAmplification: Double {
@@ -81,7 +83,12 @@ extension ZoneStore {
             lifetime: lifetime,
             puts: counters.puts,
             gets: counters.gets,
-            deletes: counters.deletes
+            deletes: counters.deletes,
+            faults: FaultCounters(
+                readRetries: counters.readRetries,
+                writeRetries: counters.writeRetries,
+                journalRetries: journalCounters.retries
+            )
         )
     }
 }

@@ -151,6 +151,14 @@ struct Superblock: Sendable, Hashable {
             )
         }
         guard !reader.failed else { return .failure(.damaged("truncated")) }
+        // Sequence numbers count from 1 and stay far below 2⁶², so replay's arithmetic on them
+        // (the record before a chain, one past a group) never wraps.
+        let limit: UInt64 = 1 << 62
+        guard checkpointSequence < limit,
+            chains.allSatisfy({ $0.firstSequence >= 1 && $0.firstSequence < limit && ($0.lastSequence ?? 0) < limit })
+        else {
+            return .failure(.damaged("a journal chain or the checkpoint names an impossible sequence number"))
+        }
         var counters = ByteReader(bytes, from: start + LifetimeCounters.offset, to: start + size - 8)
         let lifetime = LifetimeCounters.decode(&counters)
         return .success(

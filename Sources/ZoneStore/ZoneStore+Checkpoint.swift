@@ -102,7 +102,7 @@ extension ZoneStore {
         // The journal before the checkpoint is no longer needed: its buckets are freed (reset
         // once their new generation is journaled, by the allocator).
         let released = journal.release(before: location)
-        allocator.markDead(released)
+        allocator.markDead(released.filter { !unaccountedZones.contains($0.bucket.zone) })
         lastCheckpointSize.store(UInt64(snapshot.count * 96), ordering: .relaxed)
         let pointers = state.withLock { state in
             state.counters.checkpoints += 1

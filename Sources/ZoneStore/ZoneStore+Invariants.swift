@@ -22,6 +22,8 @@ extension ZoneStore {
                         problems.append("\(key): extent in \(extent.pointer.bucket), beyond the device")
                         continue
                     }
+                    // Read-only or offline at open: kept in the index, not accounted.
+                    if unaccountedZones.contains(zone) { continue }
                     guard state.isCurrent(extent) else {
                         if entry.kind == .dirty { problems.append("\(key): dirty extent \(extent.pointer) is stale") }
                         continue
@@ -36,7 +38,9 @@ extension ZoneStore {
                     }
                 }
             }
-            for pointer in journalBuckets { dirty[pointer.bucket.zone] += Int(pointer.sectors) }
+            for pointer in journalBuckets where !unaccountedZones.contains(pointer.bucket.zone) {
+                dirty[pointer.bucket.zone] += Int(pointer.sectors)
+            }
             for zone in 0..<dirty.count {
                 let bucket = BucketIndex(zone)
                 let live = allocator.liveSectors(of: bucket)
@@ -61,4 +65,13 @@ extension ZoneStore {
 extension ZoneStore {
     /// The zones holding journal groups still needed, oldest first (for tests and fsck).
     package var journalZoneIndexes: [Int] { journal.retainedBuckets.map(\.bucket.zone) }
+
+    /// The zones the journal uses or has reserved to continue in (for fault-injection tests).
+    package var metadataZoneIndexes: Set<Int> {
+        Set((journal.retainedBuckets + [journal.reservedNext].compactMap { $0 }).map(\.bucket.zone))
+    }
+
+    /// The sticky failure after a journal write failed: the store refuses changes until it is
+    /// reopened (reads go on). Nil while the store works.
+    package var journalFailure: StoreError? { journal.failure }
 }

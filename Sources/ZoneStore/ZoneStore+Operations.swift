@@ -24,7 +24,8 @@ extension ZoneStore {
     ///   - kind: `.dirty` (kept until deleted) or `.cached` (the store may drop it).
     /// - Throws: ``StoreError``: `.invalidArgument` for a bad key or size, `.noSpace` when the
     ///   usable capacity is exhausted, `.timedOut` when copygc freed no bucket in time,
-    ///   `.device` when a write fails, `.failed` / `.closed` when the store refuses changes.
+    ///   `.device` when writes failed in three buckets in a row or the journal write failed,
+    ///   `.failed` / `.closed` when the store refuses changes.
     public func put(
         _ key: StoreKey,
         _ bytes: [UInt8],
@@ -47,17 +48,33 @@ extension ZoneStore {
         var extents: [StoredExtent] = []
         if !bytes.isEmpty {
             let padded = bytes.count % blockSize == 0 ? bytes : pad(bytes)
-            let pointers: [DataPointer]
-            do {
-                pointers = try allocator.write(
-                    padded,
-                    hint: hint,
-                    watermark: .normal,
-                    cached: kind == .cached,
-                    split: true
-                )
-            } catch {
-                throw StoreError.allocation(error, "cannot store \(bytes.count) bytes under \(key)", key: key)
+            var pointers: [DataPointer] = []
+            var attempt = 0
+            while true {
+                attempt += 1
+                do {
+                    pointers = try allocator.write(
+                        padded,
+                        hint: hint,
+                        watermark: .normal,
+                        cached: kind == .cached,
+                        split: true
+                    )
+                    break
+                } catch {
+                    // A device write error gave up the bucket it hit (finished, or retired when its
+                    // zone went read-only or offline) and left nothing live: write again elsewhere.
+                    if error.code == .device, attempt < Self.writeAttempts {
+                        state.withLock { $0.counters.writeRetries += 1 }
+                        continue
+                    }
+                    throw StoreError.allocation(
+                        error,
+                        "cannot store \(bytes.count) bytes under \(key)"
+                            + (attempt > 1 ? " (\(attempt) attempts in different buckets failed)" : ""),
+                        key: key
+                    )
+                }
             }
             extents = Self.extents(of: padded, valueLength: bytes.count, pointers: pointers)
         }
@@ -91,6 +108,9 @@ extension ZoneStore {
         if durability == .durable { try journal.commit(through: sequence) }
         maybeCheckpoint()
     }
+
+    /// How many buckets a value write tries before a device error fails the put.
+    static let writeAttempts = 3
 
     /// The extents of `padded` (written at `pointers`, in order), with checksums.
     static func extents(of padded: [UInt8], valueLength: Int, pointers: [DataPointer]) -> [StoredExtent] {
@@ -139,7 +159,8 @@ extension ZoneStore {
     /// backpointers); stale cached extents are ignored.
     func release(_ entry: IndexEntry) {
         guard !entry.extents.isEmpty, !entry.isEvictedMarker else { return }
-        collector.markDead(entry.extents.map(\.pointer))
+        let pointers = entry.extents.map(\.pointer).filter { !unaccountedZones.contains($0.bucket.zone) }
+        if !pointers.isEmpty { collector.markDead(pointers) }
     }
 
     // MARK: - Get
@@ -150,7 +171,8 @@ extension ZoneStore {
     /// - Returns: the value's bytes.
     /// - Throws: ``StoreError``: `.notFound` when no value is stored under `key`; `.evicted` when it
     ///   was stored as cached and has been dropped; `.checksumMismatch` naming the key, bucket and
-    ///   offset when the device returns bad data; `.device` when a read fails.
+    ///   offset when the device returns bad data; `.dataLost` when the value's zone went offline
+    ///   (a device failure); `.device` when a read fails twice.
     public func get(_ key: StoreKey) throws(StoreError) -> [UInt8] {
         try checkKey(key)
         var attempt = 0
@@ -174,7 +196,7 @@ extension ZoneStore {
                 )
             }
             var value: [UInt8] = []
-            value.reserveCapacity(entry.length)
+            value.reserveCapacity(min(entry.length, entry.extents.reduce(0) { $0 + $1.byteCount }))
             var failure: StoreError?
             for extent in entry.extents {
                 let data: [UInt8]
@@ -209,11 +231,24 @@ extension ZoneStore {
             + UInt64(extent.pointer.offset) * UInt64(DataPointer.sectorSize)
         let data: [UInt8]
         do {
-            data = try storeDevice.read(count: extent.pointer.byteCount, at: offset)
+            data = try readTwice(count: extent.pointer.byteCount, at: offset)
         } catch {
+            // An offline zone is a device data loss: say so, rather than a plain I/O error.
+            if (try? device.zone(extent.pointer.bucket.zone))?.condition == .offline {
+                throw StoreError(
+                    code: .dataLost,
+                    message:
+                        "the value of \(key) is lost: zone \(extent.pointer.bucket.zone) (\(extent.pointer.bucket)) "
+                        + "of \(device.path) went offline, a device failure; delete the key or store the value again",
+                    key: key,
+                    bucket: extent.pointer.bucket,
+                    offset: offset,
+                    cause: error
+                )
+            }
             throw StoreError(
                 code: .device,
-                message: "reading \(key) from \(extent.pointer.bucket) at offset \(offset) failed",
+                message: "reading \(key) from \(extent.pointer.bucket) at offset \(offset) failed (twice)",
                 key: key,
                 bucket: extent.pointer.bucket,
                 offset: offset,
@@ -235,6 +270,16 @@ extension ZoneStore {
             )
         }
         return data
+    }
+
+    /// Reads `count` bytes at `offset`, once more after a failure (a transient medium error).
+    private func readTwice(count: Int, at offset: UInt64) throws(ZonedStorageError) -> [UInt8] {
+        do {
+            return try storeDevice.read(count: count, at: offset)
+        } catch {
+            state.withLock { $0.counters.readRetries += 1 }
+            return try storeDevice.read(count: count, at: offset)
+        }
     }
 
     // MARK: - Delete

@@ -51,6 +51,10 @@ public final class ZoneStore: Sendable {
     /// store as the extents' owner (compare-and-swap relocations, committed by the journal).
     let collector: Copygc
     let ownerID: OwnerID
+    /// Zones that were read-only or offline when the store was opened: extents in them stay in
+    /// the index but are not accounted by the allocator (which never uses these zones), so they
+    /// are never released to it.
+    let unaccountedZones: Set<Int>
     let metrics: StoreMetrics
 
     // MARK: - Format
@@ -260,8 +264,10 @@ public final class ZoneStore: Sendable {
             throw StoreError.allocation(error, "cannot start the allocator on \(device.path)")
         }
         // Accounting: every journal bucket still needed and every extent the index points to.
+        let faulted = Set(zones.filter { $0.condition == .readOnly || $0.condition == .offline }.map(\.index))
         var index = recovered.index
-        for pointer in recovered.journalBuckets where !allocator.markLive(pointer) {
+        for pointer in recovered.journalBuckets
+        where !faulted.contains(pointer.bucket.zone) && !allocator.markLive(pointer) {
             throw StoreError(
                 code: .corrupt,
                 message: "journal bucket \(pointer.bucket.rawValue) does not match the device (generation or size); "
@@ -269,16 +275,23 @@ public final class ZoneStore: Sendable {
                 bucket: pointer.bucket
             )
         }
+        // Extents in zones that went read-only or offline are kept without accounting (the
+        // allocator never uses those zones again): read-only data stays readable, and get()
+        // reports a value in an offline zone as lost to the device (`.dataLost`).
+        let offline = Set(zones.filter { $0.condition == .offline }.map(\.index))
         var unaccounted: [StoreKey] = []
-        for (key, entry) in index where !entry.isEvictedMarker {
-            for extent in entry.extents where !allocator.markLive(extent.pointer) {
-                unaccounted.append(key)
+        var lostToDevice: [StoreKey] = []
+        for (key, entry) in index.sorted(by: { $0.key < $1.key }) where !entry.isEvictedMarker {
+            for extent in entry.extents where !faulted.contains(extent.pointer.bucket.zone) {
+                if !allocator.markLive(extent.pointer) { unaccounted.append(key) }
             }
+            if entry.extents.contains(where: { offline.contains($0.pointer.bucket.zone) }) { lostToDevice.append(key) }
         }
         for key in unaccounted { index[key] = nil }
 
         self.device = device
         self.allocator = allocator
+        self.unaccountedZones = faulted
         self.uuid = superblock.uuid
         self.blockSize = info.logicalBlockSize
         self.bucketBytes = Int(capacity)
@@ -316,7 +329,7 @@ public final class ZoneStore: Sendable {
             groupsRead: recovered.groupsRead,
             zonesFinished: finished,
             keys: index.count,
-            lostKeys: recovered.lostKeys + unaccounted,
+            lostKeys: recovered.lostKeys + unaccounted + lostToDevice.filter { index[$0] != nil },
             evictedOnRecovery: recovered.evictedOnRecovery,
             notes: recovered.notes
         )
@@ -330,7 +343,8 @@ public final class ZoneStore: Sendable {
                     ? [] : entry.extents.enumerated().map { (IndexEntry.backpointerKey(id: entry.id, extent: $0), $1) }
             }
         }
-        for (key, extent) in live where state.withLock({ $0.isCurrent(extent) }) {
+        for (key, extent) in live
+        where !faulted.contains(extent.pointer.bucket.zone) && state.withLock({ $0.isCurrent(extent) }) {
             collector.recordLive(extent.pointer, owner: ownerID, key: key)
         }
         // Until the superblock names the new journal chain, a generation (the journal's first
@@ -392,7 +406,9 @@ public struct RecoveryReport: Sendable, Hashable {
     public var zonesFinished: Int
     /// Keys in the recovered index.
     public var keys: Int
-    /// Dirty values whose data the device no longer has (offline zones, damaged metadata).
+    /// Dirty values whose data the device no longer has. Values in zones that went offline stay
+    /// listed, and ``ZoneStore/get(_:)`` throws `.dataLost` for them until they are deleted or
+    /// stored again; values that point where a zone holds no data (a damaged journal) are dropped.
     public var lostKeys: [StoreKey]
     /// Cached values found evicted.
     public var evictedOnRecovery: Int

@@ -14,8 +14,12 @@ import Glibc
 /// that it holds exactly the state after some prefix of the operations that includes every
 /// acknowledged one, with every value verified. The next worker continues on the same image.
 @Suite(.serialized) struct ZoneStoreCrashTests {
-    /// Kill points in the default run; `ZONESTORE_LONG=1` runs 300.
-    static let killPoints = ProcessInfo.processInfo.environment["ZONESTORE_LONG"] == nil ? 60 : 300
+    /// Kill points in the default run; `ZONESTORE_LONG=1` runs 300, `ZONESTORE_KILL_POINTS=N` runs N
+    /// (the ThreadSanitizer run of tools/sanitize.sh takes 20: each point starts an instrumented
+    /// worker process).
+    static let killPoints =
+        Int(ProcessInfo.processInfo.environment["ZONESTORE_KILL_POINTS"] ?? "")
+        ?? (ProcessInfo.processInfo.environment["ZONESTORE_LONG"] == nil ? 60 : 300)
 
     /// The built `zonealloc` binary: `$ZONEALLOC_BINARY`, or next to the test executable.
     static func binary() throws -> URL {
