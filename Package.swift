@@ -121,6 +121,20 @@ let package = Package(
     ]
 )
 
+// The libFuzzer targets (Fuzz/ZoneFuzz, `make fuzz`): declared only when tools/fuzz.sh builds them
+// with ZONEALLOC_FUZZ set to the path of libFuzzer's driver library (libclang_rt.fuzzer_no_main),
+// so the normal build and test never need the fuzzer.
+if let fuzzerRuntime = Context.environment["ZONEALLOC_FUZZ"], !fuzzerRuntime.isEmpty {
+    package.targets.append(
+        .executableTarget(
+            name: "ZoneFuzz",
+            dependencies: ["ZoneStore", "ZoneSim", argumentParser],
+            path: "Fuzz/ZoneFuzz",
+            linkerSettings: [.unsafeFlags([fuzzerRuntime, "-lstdc++"])]
+        )
+    )
+}
+
 // Cross-cutting settings for every Swift target (system library targets have no Swift settings).
 for target in package.targets
 where [.executable, .test, .regular].contains(target.type) && target.name != "CZonedShims" {

@@ -1,0 +1,1 @@
+../../../Sources/ZoneAllocCLI/ZoneRangeParser.swift
