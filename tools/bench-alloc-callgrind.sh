@@ -10,6 +10,7 @@
 #
 #   tools/bench-alloc-callgrind.sh                # N = 1 000 000, TIME_N = 20 000 000
 #   N=200000 TIME_N=5000000 tools/bench-alloc-callgrind.sh   # quicker
+#   QUICK=1 tools/bench-alloc-callgrind.sh        # the same (N and TIME_N still override it)
 #   CHECK=1 tools/bench-alloc-callgrind.sh        # exit 1 if the fast path misses the target
 #   ANNOTATE=1 tools/bench-alloc-callgrind.sh     # also print where the instructions go
 #   TIME=0 tools/bench-alloc-callgrind.sh         # callgrind only
@@ -24,10 +25,16 @@ set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
-N=${N:-1000000}
-TIME_N=${TIME_N:-20000000}
+if [ "${QUICK:-0}" != 0 ]; then
+    N=${N:-200000}
+    TIME_N=${TIME_N:-5000000}
+else
+    N=${N:-1000000}
+    TIME_N=${TIME_N:-20000000}
+fi
 TARGET=${TARGET:-150}
 SCRATCH=${SCRATCH:-$ROOT/Benchmarks/.build-bench}
+case "$SCRATCH" in /*) ;; *) SCRATCH=$ROOT/$SCRATCH ;; esac
 OUT="$SCRATCH/callgrind"
 BASELINE=${BASELINE:-$ROOT/Benchmarks/Baselines/alloc-fast-path.txt}
 SWIFT=${SWIFT:-swift}
