@@ -51,7 +51,7 @@ public struct CopygcService: Service {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             DispatchQueue.global().async {
                 do {
-                    if store.isOpen { _ = try store.collector.collectIfNeeded(force: true) }
+                    try store.collectInBackground()
                 } catch {
                     if store.isOpen { store.logger.warning("copygc service: \(error)") }
                 }

@@ -34,6 +34,10 @@ struct JournalReader {
         /// writer flushes each group before it writes the next, so this group is the only one
         /// whose records (and the data they name) may not have been acknowledged.
         var lastGroupStart: Int?
+        /// Set when the chain's head shows that its bucket was reset and written again after the
+        /// superblock naming the chain was written: the superblock is older than the journal
+        /// (FORMAT.md, "Replay": a stale superblock), in words.
+        var staleHead: String?
     }
 
     let device: any ZonedDevice
@@ -102,7 +106,15 @@ struct JournalReader {
             guard index < zones.count, zones[index].isSequential else {
                 return stop("bucket \(bucket) is not a sequential zone")
             }
+            let atHead = result.groups == 0
             guard offset + block <= end else {
+                // A checkpoint's chain starts at its begin group, flushed before the superblock
+                // named it: no data there means the bucket was reset since.
+                if atHead, offset > 0, zones[index].condition != .offline {
+                    result.staleHead =
+                        "bucket \(bucket) holds \(end) bytes, but the chain starts at +\(offset): the bucket was "
+                        + "reset after the superblock was written"
+                }
                 return stop("end of written data in bucket \(bucket) at +\(offset)")
             }
             let start = zones[index].start
@@ -110,6 +122,16 @@ struct JournalReader {
                 return stop("no journal group in bucket \(bucket) at +\(offset)")
             }
             let length = UInt64(group.groupLength)
+            // The head bucket holds a group of this store written at another generation (or,
+            // at the same one, with other sequence numbers): it was reset and reused by the
+            // journal after the superblock naming the chain was written.
+            if atHead, group.uuid == uuid, group.bucket == bucket,
+                group.generation != generation || group.firstSequence != expected
+            {
+                result.staleHead =
+                    "bucket \(bucket) holds journal generation \(group.generation) from record "
+                    + "\(group.firstSequence) on, but the chain names generation \(generation) from record \(expected)"
+            }
             guard group.uuid == uuid, group.bucket == bucket, group.generation == generation,
                 group.firstSequence == expected, length >= block, length % block == 0, offset + length <= end
             else {

@@ -70,6 +70,15 @@ struct Recovery {
             }
             let read = try reader.read(chain)
             result.groupsRead += read.groups
+            if let stale = read.staleHead {
+                throw StoreError(
+                    code: .corrupt,
+                    message: "superblock \(superblock.sequence) is older than the journal: journal chain \(position) "
+                        + "(\(stale)); a newer superblock was lost or damaged, and replaying this one would read "
+                        + "freed journal buckets. The store is not opened; run `zonealloc fsck`",
+                    bucket: BucketIndex(rawValue: chain.bucket)
+                )
+            }
             if chain.lastSequence != nil, !read.complete {
                 throw StoreError(
                     code: .corrupt,

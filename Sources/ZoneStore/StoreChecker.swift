@@ -85,6 +85,11 @@ enum StoreChecker {
         // Superblock.
         let found = try log.read()
         for damage in found.damaged { report.problem("\(damage); --repair writes fresh superblocks") }
+        if let stale = found.maybeStale {
+            report.problem(
+                "the newest superblock may be lost (\(stale)); the one found may name freed journal buckets"
+            )
+        }
         guard let superblock = found.newest else {
             throw StoreError(
                 code: found.sawMagic ? .corrupt : .notAStore,

@@ -2,29 +2,28 @@ import ZoneAlloc
 
 /// The store's in-memory state, kept under one lock by ``ZoneStore``: the index, the bucket
 /// generations as the journal has them (a generation is bumped here, under the lock, when it is
-/// journaled, before the zone is reset), and the backpointers (bucket → keys with an extent in
-/// it) that copygc walks. No I/O.
+/// journaled, before the zone is reset), and the keys by entry number that copygc's
+/// relocations name (copygc keeps the backpointers themselves). No I/O.
 struct StoreState: Sendable {
     var index: [StoreKey: IndexEntry]
     var generations: [UInt8]
-    /// Keys with an extent in each bucket (at any generation; checked against the entry).
-    var backpointers: [Set<StoreKey>]
     /// Keys by entry number (``IndexEntry/id``), for copygc's relocations.
     var keysByID: [UInt64: StoreKey] = [:]
     /// The next entry number.
     var nextID: UInt64 = 1
     var closed = false
+    /// Operations under way that ``ZoneStore/close()`` waits for (puts, deletes, checkpoints,
+    /// copygc passes; see ``ZoneStore/enter()``).
+    var inFlight = 0
     var counters = StoreCounters()
 
     init(index: [StoreKey: IndexEntry], generations: [UInt8]) {
         self.index = index
         self.generations = generations
-        self.backpointers = Array(repeating: [], count: generations.count)
         for key in index.keys.sorted() {
             self.index[key]!.id = nextID
             keysByID[nextID] = key
             nextID += 1
-            link(key, self.index[key]!)
         }
     }
 
@@ -46,35 +45,17 @@ struct StoreState: Sendable {
         entry.isEvictedMarker || (entry.kind == .cached && !entry.extents.allSatisfy(isCurrent))
     }
 
-    mutating func link(_ key: StoreKey, _ entry: IndexEntry) {
-        for extent in entry.extents where extent.pointer.bucket.zone < backpointers.count {
-            backpointers[extent.pointer.bucket.zone].insert(key)
-        }
-    }
-
-    mutating func unlink(_ key: StoreKey, _ entry: IndexEntry, keeping replacement: IndexEntry? = nil) {
-        let kept = Set((replacement?.extents ?? []).map(\.pointer.bucket))
-        for extent in entry.extents where extent.pointer.bucket.zone < backpointers.count {
-            if !kept.contains(extent.pointer.bucket) { backpointers[extent.pointer.bucket.zone].remove(key) }
-        }
-    }
-
     /// Replaces `key`'s entry, returning the old one.
     mutating func replace(_ key: StoreKey, with entry: IndexEntry) -> IndexEntry? {
         let old = index.updateValue(entry, forKey: key)
-        if let old {
-            unlink(key, old, keeping: entry)
-            keysByID[old.id] = nil
-        }
+        if let old, old.id != entry.id { keysByID[old.id] = nil }
         keysByID[entry.id] = key
-        link(key, entry)
         return old
     }
 
     /// Removes `key`'s entry, returning it.
     mutating func remove(_ key: StoreKey) -> IndexEntry? {
         guard let old = index.removeValue(forKey: key) else { return nil }
-        unlink(key, old)
         keysByID[old.id] = nil
         return old
     }

@@ -52,6 +52,10 @@ final class SuperblockLog: Sendable {
         var damaged: [String]
         /// Whether any record slot held the magic at all.
         var sawMagic: Bool
+        /// Why ``newest`` may be older than the last superblock written (sequential log only):
+        /// damaged records that may be newer than it, beyond the one a torn write leaves, or the
+        /// other zone of the pair offline. Nil when nothing suggests that.
+        var maybeStale: String?
     }
 
     /// Reads every record slot and returns the newest valid superblock.
@@ -59,6 +63,9 @@ final class SuperblockLog: Sendable {
     /// - Throws: ``StoreError`` `.device` when the device cannot be read.
     func read() throws(StoreError) -> ReadResult {
         var result = ReadResult(newest: nil, damaged: [], sawMagic: false)
+        // Sequential log: per zone of the pair, the offsets of damaged records and of valid ones.
+        var damagedAt: [[UInt64]] = [[], []]
+        var validAt: [[UInt64]] = [[], []]
         var newestZone = 0
         var newestEnd: UInt64 = 0
         let report: [Zone]
@@ -105,6 +112,7 @@ final class SuperblockLog: Sendable {
                 switch Superblock.decode(bytes) {
                 case .success(let superblock):
                     result.sawMagic = true
+                    validAt[position].append(offset)
                     if superblock.sequence >= (result.newest?.sequence ?? 0) {
                         result.newest = superblock
                         newestZone = position
@@ -115,10 +123,33 @@ final class SuperblockLog: Sendable {
                 case .failure(.damaged(let why)):
                     result.sawMagic = true
                     result.damaged.append("superblock slot at \(offset): \(why)")
+                    damagedAt[position].append(offset)
                 case .failure(.unsupportedVersion(let version)):
                     result.sawMagic = true
                     result.damaged.append("superblock slot at \(offset) has format version \(version)")
+                    damagedAt[position].append(offset)
                 }
+            }
+        }
+        if placement == .sequentialPair, result.newest != nil {
+            // Records are appended in one zone until it is full, then the other is reset and
+            // written from its start; every superblock is written twice. So records newer than
+            // the newest valid one can only be damaged ones after it in its zone, or those of
+            // the other zone if it holds no valid record. One of them is a torn write (the change
+            // it records never completed); more mean that a whole superblock write was lost.
+            let other = 1 - newestZone
+            let newestOffset = newestEnd - UInt64(recordSize)
+            let newer =
+                damagedAt[newestZone].filter { $0 > newestOffset }.count
+                + (validAt[other].isEmpty ? damagedAt[other].count : 0)
+            if newer > 1 {
+                result.maybeStale =
+                    "\(newer) damaged superblock records may be newer than the newest valid one (sequence "
+                    + "\(result.newest!.sequence))"
+            } else if report[other].condition == .offline {
+                result.maybeStale =
+                    "superblock zone \(zones[other]) is offline and may have held newer records than sequence "
+                    + "\(result.newest!.sequence)"
             }
         }
         if placement == .sequentialPair {

@@ -16,16 +16,17 @@ extension ZoneStore {
     func maybeCheckpoint() {
         // Buffered changes are committed once 1 MiB of them is pending, which bounds the memory
         // they take and what a crash can lose.
-        if journal.pendingBytes >= 1 << 20 {
+        let (pending, growth) = journal.state.withLock { ($0.pendingBytes, $0.growth) }
+        if pending >= 1 << 20 {
             do {
                 try journal.commit(through: journal.lastSequence)
             } catch {
                 logger.warning("committing buffered changes failed: \(error)")
             }
         }
-        guard journal.growth >= checkpointThreshold, !checkpointRunning.load(ordering: .relaxed) else { return }
+        guard growth >= checkpointThreshold, !checkpointRunning.load(ordering: .relaxed) else { return }
         do {
-            try checkpoint()
+            try writeCheckpoint()
         } catch {
             logger.warning("checkpoint failed: \(error)")
         }
@@ -41,11 +42,19 @@ extension ZoneStore {
     /// - Throws: ``StoreError`` when the journal or the superblock cannot be written; the old
     ///   checkpoint and journal stay valid.
     public func checkpoint() throws(StoreError) {
+        try enter()
+        defer { leave() }
+        try writeCheckpoint()
+    }
+
+    /// ``checkpoint()`` within an operation ``close()`` waits for (``enter()``), or while the
+    /// store opens. Returns at once when another checkpoint is being written.
+    func writeCheckpoint() throws(StoreError) {
         guard checkpointRunning.compareExchange(expected: false, desired: true, ordering: .acquiring).exchanged else {
             return
         }
         defer { checkpointRunning.store(false, ordering: .releasing) }
-        try checkOpen()
+        if let failure = journal.failure { throw failure }
         let (snapshot, generations, begin) = state.withLock { state in
             // Cached entries whose data was dropped keep only a marker.
             var evicted: [(StoreKey, IndexEntry)] = []
@@ -132,12 +141,19 @@ extension ZoneStore {
 
     /// Writes the superblock with the next sequence number, `change` applied and the current
     /// totals (twice, see ``SuperblockLog/write(_:)``).
+    ///
+    /// The read-modify-write holds ``superblockWriter`` across the device write, so two writers
+    /// (a checkpoint and close) never both start from the same superblock: the second starts
+    /// from the first's, and never writes chains the first replaced (whose journal buckets the
+    /// checkpoint frees right after).
     func writeSuperblock(_ change: (inout Superblock) -> Void = { _ in }) throws(StoreError) {
-        var next = superblock.withLock { $0 }
-        next.sequence += 1
-        change(&next)
-        next.lifetime = lifetime
-        next = try superblockLog.write(next)
-        superblock.withLock { [next] in $0 = next }
+        try superblockWriter.withLock { (_: inout Void) throws(StoreError) in
+            var next = superblock.withLock { $0 }
+            next.sequence += 1
+            change(&next)
+            next.lifetime = lifetime
+            next = try superblockLog.write(next)
+            superblock.withLock { [next] in $0 = next }
+        }
     }
 }

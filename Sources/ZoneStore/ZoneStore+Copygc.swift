@@ -34,7 +34,9 @@ extension ZoneStore {
         maxVictims: Int = 8,
         progress: (@Sendable (CopygcProgress) -> Void)? = nil
     ) throws(StoreError) -> CopygcReport {
-        try checkOpen()
+        try enter()
+        defer { leave() }
+        let evacuated = try evacuateReadOnlyZones()
         let pass: PassReport
         do {
             pass = try collector.collect()
@@ -54,7 +56,7 @@ extension ZoneStore {
         }
         report.victims = Array(pass.victims.prefix(max(maxVictims, pass.victims.count)))
         report.bucketsFreed = pass.bucketsFreed
-        report.bytesMoved = UInt64(pass.sectorsMoved * DataPointer.sectorSize)
+        report.bytesMoved = UInt64(pass.sectorsMoved * DataPointer.sectorSize) + evacuated
         report.racesLost = pass.racesLost
         report.cachedBytesDropped = UInt64(pass.cachedSectorsDropped * DataPointer.sectorSize)
         progress?(
@@ -65,6 +67,105 @@ extension ZoneStore {
             "copygc: \(pass.victims.count) victims, \(pass.bucketsFreed) freed, \(report.bytesMoved) bytes moved"
         )
         return report
+    }
+
+    /// The copygc service's pass: copygc's background trigger (``ZoneGC/Copygc/collectIfNeeded(force:)``)
+    /// as an operation ``close()`` waits for; nothing once the store is closing.
+    ///
+    /// - Throws: ``StoreError`` when a pass fails.
+    func collectInBackground() throws(StoreError) {
+        do {
+            try enter()
+        } catch {
+            return
+        }
+        defer { leave() }
+        try evacuateReadOnlyZones()
+        do {
+            _ = try collector.collectIfNeeded(force: true)
+        } catch {
+            if let failure = journal.failure { throw failure }
+            throw StoreError(
+                code: error.code == .device ? .device : .allocator,
+                message: "copygc failed: \(error.message)",
+                cause: error
+            )
+        }
+    }
+
+    /// Moves the dirty values left in zones that were read-only when the store was opened
+    /// (``readOnlyZones``) to writable buckets, as copygc would, had it their backpointers: the
+    /// allocator never accounts those zones, so copygc cannot pick them as victims. Each extent
+    /// is read (checksum checked), rewritten through the copygc write point, and swapped in only
+    /// if its entry still points at the old place (otherwise the copy is released); the moves
+    /// are committed to the journal before this returns. The old copies need no release: the
+    /// zone is never written again. Cached values are left where they are (still readable).
+    ///
+    /// - Returns: the bytes moved.
+    /// - Throws: ``StoreError`` when the copies cannot be written or the journal commit fails;
+    ///   an extent that cannot be read is left in place (``get(_:)`` reports it).
+    @discardableResult
+    func evacuateReadOnlyZones() throws(StoreError) -> UInt64 {
+        guard readOnlyDataLeft.load(ordering: .relaxed) else { return 0 }
+        let zones = readOnlyZones
+        let candidates = state.withLock { state -> [(StoreKey, UInt64, Int, StoredExtent)] in
+            var found: [(StoreKey, UInt64, Int, StoredExtent)] = []
+            for (key, entry) in state.index where entry.kind == .dirty && !entry.isEvictedMarker {
+                for (position, extent) in entry.extents.enumerated()
+                where zones.contains(extent.pointer.bucket.zone) {
+                    found.append((key, entry.id, position, extent))
+                }
+            }
+            return found
+        }
+        var moved: UInt64 = 0
+        var last: UInt64?
+        var unreadable = 0
+        for (key, id, position, extent) in candidates {
+            let data: [UInt8]
+            do {
+                data = try readExtent(extent, key: key)
+            } catch {
+                unreadable += 1
+                continue
+            }
+            let pointers: [DataPointer]
+            do {
+                pointers = try allocator.write(data, hint: .copygc, watermark: .copygc, cached: false, split: false)
+            } catch {
+                throw StoreError.allocation(error, "cannot move \(key) out of read-only zone", key: key)
+            }
+            guard let pointer = pointers.first, pointers.count == 1 else {
+                collector.markDead(pointers)
+                continue
+            }
+            collector.recordWrites(
+                owner: ownerID,
+                keys: [IndexEntry.backpointerKey(id: id, extent: position)],
+                pointers: [pointer],
+                hint: .copygc
+            )
+            let sequence = state.withLock { state -> UInt64? in
+                guard !state.closed, var entry = state.index[key], entry.id == id, position < entry.extents.count,
+                    entry.extents[position].pointer == extent.pointer
+                else { return nil }
+                entry.extents[position].pointer = pointer
+                let sequence = journal.append(.put(key: key, entry: entry, moved: true))
+                entry.version = sequence
+                _ = state.replace(key, with: entry)
+                return sequence
+            }
+            guard let sequence else {
+                collector.markDead([pointer])
+                continue
+            }
+            last = sequence
+            moved += UInt64(pointer.byteCount)
+        }
+        if let last { try journal.commit(through: last) }
+        if unreadable == 0 { readOnlyDataLeft.store(false, ordering: .relaxed) }
+        if moved > 0 { logger.info("moved \(moved) bytes out of read-only zones \(zones.sorted())") }
+        return moved
     }
 
     /// Copygc's compare-and-swap (``ZoneGC/ExtentOwner/relocate(_:)``): each move's key names an

@@ -15,8 +15,10 @@ extension ZoneStore {
             if pending > 0 { problems.append("copygc holds \(pending) old copies not yet released") }
             var dirty = Array(repeating: 0, count: state.generations.count)
             var cached = Array(repeating: 0, count: state.generations.count)
+            // Copygc's backpointer keys by bucket, read once per bucket.
+            var recorded: [Int: Set<UInt64>] = [:]
             for (key, entry) in state.index where !entry.isEvictedMarker {
-                for extent in entry.extents {
+                for (position, extent) in entry.extents.enumerated() {
                     let zone = extent.pointer.bucket.zone
                     guard zone < dirty.count else {
                         problems.append("\(key): extent in \(extent.pointer.bucket), beyond the device")
@@ -28,7 +30,11 @@ extension ZoneStore {
                         if entry.kind == .dirty { problems.append("\(key): dirty extent \(extent.pointer) is stale") }
                         continue
                     }
-                    if !state.backpointers[zone].contains(key) {
+                    let keys =
+                        recorded[zone]
+                        ?? Set(collector.backpointers(in: extent.pointer.bucket).map(\.key))
+                    recorded[zone] = keys
+                    if !keys.contains(IndexEntry.backpointerKey(id: entry.id, extent: position)) {
                         problems.append("\(key): no backpointer in \(extent.pointer.bucket)")
                     }
                     if extent.pointer.isCached {

@@ -44,51 +44,37 @@ extension ZoneStore {
                 key: key
             )
         }
-        try checkOpen()
-        var extents: [StoredExtent] = []
+        var entry = IndexEntry(length: bytes.count, kind: kind, extents: [], version: 0)
+        entry.id = try enter(takingID: true)
+        defer { leave() }
         if !bytes.isEmpty {
             let padded = bytes.count % blockSize == 0 ? bytes : pad(bytes)
-            var pointers: [DataPointer] = []
-            var attempt = 0
+            var invalidated = 0
             while true {
-                attempt += 1
-                do {
-                    pointers = try allocator.write(
-                        padded,
-                        hint: hint,
-                        watermark: .normal,
-                        cached: kind == .cached,
-                        split: true
+                let pointers = try writeValue(padded, key: key, hint: hint, kind: kind)
+                entry.extents = Self.extents(of: padded, valueLength: bytes.count, pointers: pointers)
+                // Backpointers before the entry is visible: from then on the extents can die.
+                guard kind == .cached else {
+                    collector.recordWrites(
+                        owner: ownerID,
+                        keys: entry.extents.indices.map { IndexEntry.backpointerKey(id: entry.id, extent: $0) },
+                        pointers: pointers,
+                        hint: hint
                     )
                     break
-                } catch {
-                    // A device write error gave up the bucket it hit (finished, or retired when its
-                    // zone went read-only or offline) and left nothing live: write again elsewhere.
-                    if error.code == .device, attempt < Self.writeAttempts {
-                        state.withLock { $0.counters.writeRetries += 1 }
-                        continue
-                    }
-                    throw StoreError.allocation(
-                        error,
-                        "cannot store \(bytes.count) bytes under \(key)"
-                            + (attempt > 1 ? " (\(attempt) attempts in different buckets failed)" : ""),
-                        key: key
-                    )
                 }
+                let stale = recordCachedWrites(entry, hint: hint)
+                if stale.isEmpty { break }
+                // A bucket of the value was invalidated (cached-only: new generation, reset)
+                // before its backpointers were recorded: write the value again, or, after
+                // ``writeAttempts`` such races, store it as it is (it reads as evicted).
+                invalidated += 1
+                if invalidated >= Self.writeAttempts { break }
+                let live = entry.extents.indices.filter { !stale.contains($0) }.map { entry.extents[$0].pointer }
+                collector.markDead(live)
             }
-            extents = Self.extents(of: padded, valueLength: bytes.count, pointers: pointers)
         }
-        var entry = IndexEntry(length: bytes.count, kind: kind, extents: extents, version: 0)
-        entry.id = state.withLock { $0.takeID() }
-        if !extents.isEmpty {
-            // Backpointers before the entry is visible: from then on the extents can die.
-            collector.recordWrites(
-                owner: ownerID,
-                keys: extents.indices.map { IndexEntry.backpointerKey(id: entry.id, extent: $0) },
-                pointers: extents.map(\.pointer),
-                hint: hint
-            )
-        }
+        let extents = entry.extents
         let outcome = state.withLock { state -> (IndexEntry?, UInt64)? in
             guard !state.closed else { return nil }
             let sequence = journal.append(.put(key: key, entry: entry, moved: false))
@@ -109,8 +95,96 @@ extension ZoneStore {
         maybeCheckpoint()
     }
 
+    /// Begins an operation that ``close()`` waits for (it may write to the device): refused once
+    /// the store is closing or its journal failed. Pair with ``leave()``.
+    ///
+    /// - Parameter takingID: also hand out a fresh entry number (under the same lock).
+    /// - Returns: the entry number, or 0 without `takingID`.
+    /// - Throws: ``StoreError`` `.closed`, or the journal's sticky failure.
+    @discardableResult
+    func enter(takingID: Bool = false) throws(StoreError) -> UInt64 {
+        let id = state.withLock { state -> UInt64? in
+            guard !state.closed else { return nil }
+            state.inFlight += 1
+            return takingID ? state.takeID() : 0
+        }
+        guard let id else { throw StoreError(code: .closed, message: "the store is closed; open it again") }
+        if let failure = journal.failure {
+            leave()
+            throw failure
+        }
+        return id
+    }
+
+    /// Ends an operation begun with ``enter()``; the last one to end after ``close()`` began
+    /// wakes it.
+    func leave() {
+        let last = state.withLock { state -> Bool in
+            state.inFlight -= 1
+            return state.closed && state.inFlight == 0
+        }
+        if last { quiesced.signal() }
+    }
+
     /// How many buckets a value write tries before a device error fails the put.
     static let writeAttempts = 3
+
+    /// Writes `padded` through the write point of `hint`; after a device error, again in
+    /// another bucket (up to ``writeAttempts`` times).
+    private func writeValue(
+        _ padded: [UInt8],
+        key: StoreKey,
+        hint: WriteHint,
+        kind: ValueKind
+    ) throws(StoreError) -> [DataPointer] {
+        var attempt = 0
+        while true {
+            attempt += 1
+            do {
+                return try allocator.write(padded, hint: hint, watermark: .normal, cached: kind == .cached, split: true)
+            } catch {
+                // A device write error gave up the bucket it hit (finished, or retired when its
+                // zone went read-only or offline) and left nothing live: write again elsewhere.
+                if error.code == .device, attempt < Self.writeAttempts {
+                    state.withLock { $0.counters.writeRetries += 1 }
+                    continue
+                }
+                throw StoreError.allocation(
+                    error,
+                    "cannot store \(padded.count) bytes under \(key)"
+                        + (attempt > 1 ? " (\(attempt) attempts in different buckets failed)" : ""),
+                    key: key
+                )
+            }
+        }
+    }
+
+    /// Records the backpointers of a cached value's extents that are still at their bucket's
+    /// generation, and returns the positions of those that are not.
+    ///
+    /// A cached extent's bucket can be invalidated (new generation, reset) and written again by
+    /// another put between the write and this call; copygc's backpointers for the bucket are
+    /// then at the newer generation, and recording the stale extent would contradict them. The
+    /// check and the record are made under the index lock, which a new generation also takes
+    /// (``persistGeneration(_:of:)``) before the zone is reset and reused: an extent found
+    /// current here cannot have been superseded in copygc's backpointers yet.
+    private func recordCachedWrites(_ entry: IndexEntry, hint: WriteHint) -> [Int] {
+        state.withLock { state in
+            var stale: [Int] = []
+            var keys: [UInt64] = []
+            var pointers: [DataPointer] = []
+            for (position, extent) in entry.extents.enumerated() {
+                if state.isCurrent(extent) {
+                    keys.append(IndexEntry.backpointerKey(id: entry.id, extent: position))
+                    pointers.append(extent.pointer)
+                } else {
+                    stale.append(position)
+                }
+            }
+            if !pointers.isEmpty { collector.recordWrites(owner: ownerID, keys: keys, pointers: pointers, hint: hint) }
+            return stale
+        }
+    }
 
     /// The extents of `padded` (written at `pointers`, in order), with checksums.
     static func extents(of padded: [UInt8], valueLength: Int, pointers: [DataPointer]) -> [StoredExtent] {
@@ -296,7 +370,8 @@ extension ZoneStore {
     @discardableResult
     public func delete(_ key: StoreKey, durability: Durability = .durable) throws(StoreError) -> Bool {
         try checkKey(key)
-        try checkOpen()
+        try enter()
+        defer { leave() }
         let outcome = state.withLock { state -> (IndexEntry, UInt64)? in
             guard !state.closed, let old = state.remove(key) else { return nil }
             let sequence = journal.append(.delete(key: key))
@@ -356,6 +431,10 @@ extension ZoneStore {
 
     /// Stops copygc, makes every change durable and closes the store. The device stays open.
     ///
+    /// New changes, checkpoints and copygc passes are refused from the start; close waits for
+    /// those under way (a put's write, a checkpoint, an explicit or background copygc pass) to
+    /// end, so the device sees no write from the store once this returns.
+    ///
     /// - Throws: ``StoreError`` when the final journal commit fails.
     public func close() throws(StoreError) {
         let wasClosed = state.withLock { state -> Bool in
@@ -363,7 +442,14 @@ extension ZoneStore {
             return state.closed
         }
         guard !wasClosed else { return }
+        while true {
+            let epoch = quiesced.current
+            if state.withLock({ $0.inFlight == 0 }) { break }
+            quiesced.wait(after: epoch)
+        }
         collector.stop()
+        // No put is left to kick copygc onto its own thread.
+        allocator.setCopygcTrigger(nil)
         defer { journal.shutDown() }
         try journal.commit(through: journal.lastSequence)
         // The totals since format, for `zonealloc stat`.
@@ -379,7 +465,6 @@ extension ZoneStore {
         let sequence = state.withLock { state -> UInt64 in
             if bucket.zone < state.generations.count {
                 state.generations[bucket.zone] = generation.rawValue
-                state.backpointers[bucket.zone].removeAll()
             }
             return journal.append(.generation(bucket: bucket.rawValue, generation: generation.rawValue))
         }

@@ -44,6 +44,11 @@ public final class ZoneStore: Sendable {
     /// Totals since format as the superblock had them at open.
     let baseLifetime: LifetimeCounters
     let checkpointRunning = Atomic<Bool>(false)
+    /// Serialises the superblock's read-modify-write (``writeSuperblock(_:)``): held across the
+    /// write, so a superblock never carries chains older than one already written.
+    let superblockWriter = Mutex<Void>(())
+    /// Signalled when the last operation under way ends after ``close()`` began.
+    let quiesced = ProgressSignal()
     /// True while the store opens: generations are queued, not committed (see ``GenerationHook``).
     let bootstrapping = Atomic<Bool>(true)
     let lastCheckpointSize = Atomic<UInt64>(0)
@@ -55,6 +60,11 @@ public final class ZoneStore: Sendable {
     /// the index but are not accounted by the allocator (which never uses these zones), so they
     /// are never released to it.
     let unaccountedZones: Set<Int>
+    /// The zones of ``unaccountedZones`` that were read-only (readable) at open: copygc passes
+    /// move the dirty values out of them (``evacuateReadOnlyZones()``).
+    let readOnlyZones: Set<Int>
+    /// Whether values may be left in ``readOnlyZones``.
+    let readOnlyDataLeft = Atomic<Bool>(false)
     let metrics: StoreMetrics
 
     // MARK: - Format
@@ -188,6 +198,14 @@ public final class ZoneStore: Sendable {
                     : "\(device.path) holds no zonealloc store (no superblock); format it with `zonealloc format`"
             )
         }
+        if let stale = found.maybeStale {
+            throw StoreError(
+                code: .corrupt,
+                message: "the newest superblock of \(device.path) may be lost: \(stale). An older superblock would "
+                    + "replay journal buckets that may have been freed and reused since, so the store is not "
+                    + "opened; run `zonealloc fsck`"
+            )
+        }
         let info = device.info
         let capacity = zones.first { $0.isSequential && !log.hiddenZones.contains($0.index) }?.capacity ?? 0
         guard superblock.zoneSize == info.zoneSize, superblock.zoneCount == UInt32(zones.count),
@@ -292,6 +310,7 @@ public final class ZoneStore: Sendable {
         self.device = device
         self.allocator = allocator
         self.unaccountedZones = faulted
+        self.readOnlyZones = Set(zones.filter { $0.condition == .readOnly }.map(\.index))
         self.uuid = superblock.uuid
         self.blockSize = info.logicalBlockSize
         self.bucketBytes = Int(capacity)
@@ -334,6 +353,7 @@ public final class ZoneStore: Sendable {
             notes: recovered.notes
         )
         self.superblock = Mutex(superblock)
+        readOnlyDataLeft.store(!readOnlyZones.isEmpty, ordering: .relaxed)
         self.baseLifetime = superblock.lifetime
         owner.connect(self)
         // Copygc's backpointers: every live extent of the recovered index.
@@ -347,6 +367,31 @@ public final class ZoneStore: Sendable {
         where !faulted.contains(extent.pointer.bucket.zone) && state.withLock({ $0.isCurrent(extent) }) {
             collector.recordLive(extent.pointer, owner: ownerID, key: key)
         }
+        do {
+            try start(recovered: recovered, hook: hook)
+        } catch {
+            // A failed open leaves nothing running: no copygc thread holding the device.
+            collector.stop()
+            journal.shutDown()
+            throw error
+        }
+    }
+}
+
+extension ZoneStore {
+    /// Recovered chains at which open writes a checkpoint before its superblock, instead of
+    /// adding one more chain.
+    static let chainsBeforeCheckpoint = 4
+
+    /// The last steps of opening: starts the journal's new chain and names it in the superblock
+    /// (or, with ``chainsBeforeCheckpoint`` chains recovered, writes a checkpoint first and
+    /// names only that), commits the generations queued meanwhile, completes interrupted resets
+    /// and starts copygc's thread — last, so that nothing that can fail comes after it.
+    ///
+    /// Opens that fail after writing their superblock leave a chain behind each; replacing the
+    /// chains by a checkpoint from ``chainsBeforeCheckpoint`` on keeps them far below
+    /// ``Superblock/maximumChains`` however many opens fail.
+    private func start(recovered: Recovery.Result, hook: GenerationHook) throws(StoreError) {
         // Until the superblock names the new journal chain, a generation (the journal's first
         // bucket may need a reset) is only queued; it is committed right after.
         hook.connect { [weak self] generation, bucket throws(StoreError) in
@@ -355,28 +400,30 @@ public final class ZoneStore: Sendable {
         }
         journal.retain(recovered.journalBuckets)
         let head = try journal.start()
-        var next = superblock
-        next.sequence += 1
-        next.chains =
-            recovered.chains + [
-                Superblock.Chain(
-                    bucket: head.bucket,
-                    generation: head.generation,
-                    offset: head.offset,
-                    firstSequence: recovered.lastSequence + 1
-                )
-            ]
-        next = try log.write(next)
-        self.superblock.withLock { [next] in $0 = next }
+        let chains: Int
+        if recovered.chains.count >= Self.chainsBeforeCheckpoint {
+            // The checkpoint's superblock names the new chain from the checkpoint on, alone.
+            try writeCheckpoint()
+            chains = superblockState.chains.count
+        } else {
+            try writeSuperblock { next in
+                next.chains =
+                    recovered.chains + [
+                        Superblock.Chain(
+                            bucket: head.bucket,
+                            generation: head.generation,
+                            offset: head.offset,
+                            firstSequence: recovered.lastSequence + 1
+                        )
+                    ]
+            }
+            chains = superblockState.chains.count
+        }
         bootstrapping.store(false, ordering: .releasing)
         try journal.commit(through: journal.lastSequence)
         // Copygc on demand: the allocator's kick wakes copygc's background thread. Without it,
         // only collectGarbage() and the copygc service run passes.
-        if options.copygcOnDemand {
-            _ = collector.start()
-        } else {
-            allocator.setCopygcTrigger(nil)
-        }
+        if !options.copygcOnDemand { allocator.setCopygcTrigger(nil) }
         // Interrupted resets: emptied buckets are reset now (generation first).
         do {
             try allocator.reclaimEmptyBuckets()
@@ -384,14 +431,16 @@ public final class ZoneStore: Sendable {
             logger.warning("completing interrupted zone resets failed: \(error)")
         }
         let summary =
-            "opened store on \(device.path): \(index.count) keys, replayed \(recovered.recordsApplied) journal records "
-            + "(\(recovered.recordsDropped) unacknowledged dropped), \(finished) zones finished"
+            "opened store on \(device.path): \(recovery.keys) keys, replayed \(recovered.recordsApplied) journal "
+            + "records (\(recovered.recordsDropped) unacknowledged dropped), \(recovery.zonesFinished) zones "
+            + "finished, \(chains) journal chains"
         logger.info("\(summary)")
         for note in recovered.notes { logger.notice("\(note)") }
-        if next.chains.count > 4 {
-            try checkpoint()
-        }
+        if options.copygcOnDemand { _ = collector.start() }
     }
+
+    /// The superblock as last written.
+    var superblockState: Superblock { superblock.withLock { $0 } }
 }
 
 /// What recovery found when a store was opened.
