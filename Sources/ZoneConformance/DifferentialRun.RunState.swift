@@ -14,10 +14,53 @@ extension DifferentialRun {
         /// Blocks of the conventional zone written during the run.
         var writtenBlocks: Set<UInt64> = []
         var statistics = DifferentialStatistics()
+        /// The reference's largest request (`DeviceInfo.maxTransferBytes`), for counting the
+        /// writes the block layer splits; 0 when unknown (only zone boundaries split).
+        var maxTransfer: UInt64 = 0
 
         init(layout: DifferentialLayout, generator: DifferentialGenerator) {
             self.layout = layout
             self.generator = generator
+        }
+
+        /// How many requests the block layer makes of a write of `length` bytes at `offset`: one
+        /// per 1 MiB direct-I/O bio, each cut at zone boundaries and at ``maxTransfer`` (the
+        /// emulator's `BlockLayerRequests`, without its physical-block rounding, which the
+        /// run's block-aligned writes never need).
+        func requests(offset: UInt64, length: UInt64) -> Int {
+            let bioBytes: UInt64 = 256 * 4096
+            var count = 0
+            var bioStart = offset
+            let end = offset + length
+            while bioStart < end {
+                let bioEnd = min(end, bioStart + bioBytes)
+                var position = bioStart
+                while position < bioEnd {
+                    let zoneEnd = (position / layout.zoneSize + 1) * layout.zoneSize
+                    var step = min(zoneEnd, bioEnd) - position
+                    if maxTransfer > 0 { step = min(step, maxTransfer) }
+                    position += step
+                    count += 1
+                }
+                bioStart = bioEnd
+            }
+            return count
+        }
+
+        /// Counts a write the block layer may split (``DifferentialStatistics/splitWrites``).
+        private mutating func countSplit(offset: UInt64, length: UInt64) {
+            guard length > 0 else { return }
+            if requests(offset: offset, length: length) > 1 { statistics.splitWrites += 1 }
+            if layout.zone(containing: offset) != layout.zone(containing: offset + length - 1) {
+                statistics.zoneCrossingWrites += 1
+            }
+        }
+
+        /// Whether sequential zone `index`'s write pointer moved past `mark` between `before` and
+        /// `after`.
+        private func advanced(_ index: Int, past mark: UInt64, before: [Int: Zone], after: [Int: Zone]) -> Bool {
+            guard layout.isWorking(index), let was = before[index], let now = after[index] else { return false }
+            return now.writePointer > max(mark, was.writePointer)
         }
 
         /// Bytes the working zones hold (a FULL zone counts as its capacity).
@@ -160,6 +203,14 @@ extension DifferentialRun {
             switch operation {
             case .write(let offset, let length):
                 writes = true
+                countSplit(offset: offset, length: UInt64(length))
+                if !outcome.status.isSuccess,
+                    layout.zones(overlapping: offset, length: UInt64(length)).contains(where: {
+                        advanced($0, past: 0, before: before, after: after)
+                    })
+                {
+                    statistics.partlyWrittenRefusals += 1
+                }
                 if outcome.status.isSuccess {
                     statistics.bytesWritten += UInt64(length)
                     if let conventional = layout.conventional {
@@ -170,15 +221,38 @@ extension DifferentialRun {
                         }
                     }
                 }
-            case .fill:
+            case .fill(let zone, let from, let to):
                 writes = true
                 statistics.bytesWritten += outcome.bytesWritten ?? 0
+                // The writes the fill issued: whole ones up to the refused one, if any.
+                let written = outcome.bytesWritten ?? (outcome.status.isSuccess ? to - from : 0)
+                let step = UInt64(DifferentialRun.fillWriteSize)
+                var position = from
+                let stop = outcome.status.isSuccess ? to : min(to, from + written + 1)
+                while position < stop {
+                    countSplit(offset: position, length: min(step, to - position))
+                    position += step
+                }
+                if !outcome.status.isSuccess, advanced(zone, past: from + written, before: before, after: after) {
+                    statistics.partlyWrittenRefusals += 1
+                }
             case .append(_, let length):
                 writes = true
                 if outcome.status.isSuccess { statistics.bytesWritten += UInt64(length) }
             case .read(_, let length):
                 writes = false
                 if outcome.status.isSuccess { statistics.bytesCompared += UInt64(length) }
+            case .manageRange(_, let offset, let length) where !(offset == 0 && length == 0):
+                writes = false
+                let zones = zones(of: operation)
+                if zones.count > 1 {
+                    statistics.rangeOperations += 1
+                    if !outcome.status.isSuccess,
+                        zones.contains(where: { before[$0]?.condition != after[$0]?.condition })
+                    {
+                        statistics.partlyAppliedRangeRefusals += 1
+                    }
+                }
             default:
                 writes = false
             }

@@ -120,6 +120,7 @@ public struct DifferentialRun: Sendable {
         )
 
         var state = RunState(layout: layout, generator: DifferentialGenerator(seed: options.seed, layout: layout))
+        state.maxTransfer = reference.info.maxTransferBytes ?? 0
         state.deviceZones = try report(device, layout)
         state.referenceZones = try report(reference, layout)
         var divergence: DifferentialDivergence?

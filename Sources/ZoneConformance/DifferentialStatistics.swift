@@ -22,6 +22,20 @@ public struct DifferentialStatistics: Sendable, Hashable, Codable, CustomStringC
     public var bytesWritten: UInt64 = 0
     /// Bytes read and compared with the reference.
     public var bytesCompared: UInt64 = 0
+    /// Writes (each write of a fill counted on its own) that the block layer cuts into more than
+    /// one request: at a zone boundary or at the device's largest transfer (`max_sectors`).
+    public var splitWrites = 0
+    /// Writes that cross a zone boundary (checklist item 20).
+    public var zoneCrossingWrites = 0
+    /// Refused writes that still left part of their data written: a request before the refused
+    /// one landed (past the capacity, or a zone the limits refuse), or one after it landed in the
+    /// next zone.
+    public var partlyWrittenRefusals = 0
+    /// Zone management operations over a range of several zones (RESET ALL not counted).
+    public var rangeOperations = 0
+    /// Range operations that were refused although some of their zones changed condition (the
+    /// kernel tries every zone and reports the last failure).
+    public var partlyAppliedRangeRefusals = 0
 
     /// Creates empty statistics.
     public init() {}
@@ -34,6 +48,9 @@ public struct DifferentialStatistics: Sendable, Hashable, Codable, CustomStringC
         return "\(total) operations, \(refused) refused" + (failures.isEmpty ? "" : " (\(failures))")
             + ", peak open \(peakOpen), peak active \(peakActive), at the open limit after \(atOpenLimit), "
             + "at the active limit after \(atActiveLimit), \(zonesFilled) zones filled, \(zonesFinished) finished, "
-            + "\(bytesWritten) bytes written, \(bytesCompared) bytes compared"
+            + "\(bytesWritten) bytes written, \(bytesCompared) bytes compared, "
+            + "\(splitWrites) split writes (\(zoneCrossingWrites) crossing a zone boundary), "
+            + "\(partlyWrittenRefusals) refused writes partly written, \(rangeOperations) range operations "
+            + "(\(partlyAppliedRangeRefusals) refused after changing some zones)"
     }
 }

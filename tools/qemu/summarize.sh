@@ -76,6 +76,9 @@ $1 == marker { next }
 current != "" {
     print > logfile[current]
     if ($0 ~ /[^ ]/) last_line[current] = $0
+    # A differential step: its "seed S: no divergence in N operations (T s)" or "seed S:
+    # DIVERGED at operation I of N (T s)" line says more than the closing "1 seeds, ..." line.
+    if ($0 ~ /^seed [0-9]+: /) { sub(/ \([0-9.]+ s\)$/, ""); seed_line[current] = $0 }
     if (match($0, /Test run with [0-9]+ tests?/)) {
         tests[current] = substr($0, RSTART + 14, RLENGTH - 14)
         issues[current] = ""
@@ -98,6 +101,8 @@ END {
         }
         if (key in tests) {
             detail = tests[key] (issues[key] != "" ? ", " issues[key] : "")
+        } else if (key in seed_line) {
+            detail = ascii(seed_line[key])
         } else if (key in last_line) {
             detail = ascii(last_line[key])
         }
