@@ -145,8 +145,10 @@ def plot(args):
             points = sorted((float(r["rho"]), float(r["wa"])) for r in rows
                             if r["workload"] == workload and r["policy"] == policy)
             if points:
+                # Shrinking markers keep policies that coincide (greedy and cost-benefit under
+                # uniform overwrite) visible on top of each other.
                 axis.plot([p[0] for p in points], [p[1] for p in points], marker=markers[index % len(markers)],
-                          label=policy)
+                          markersize=max(4, 9 - 2 * index), label=policy)
         zones = sorted({r["zones"] for r in rows if r["workload"] == workload})
         axis.set_title(f"{workload} ({', '.join(zones)} zones)")
         axis.set_xlabel("over-provisioning ρ = (T − U) / U")

@@ -46,8 +46,22 @@ struct SimulateCommand: ParsableCommand {
     var zoneCapacity: SizeArgument?
 
     /// Block size.
-    @Option(help: "Logical block size in bytes: 512 or 4096. Every simulated write is one block.")
-    var blockSize = 4096
+    @Option(
+        help: ArgumentHelp(
+            "Block size: 512, 4K, or a larger power of two up to 64M (a placement unit of 4 KiB device blocks, "
+                + "so large devices fit in memory). Every simulated write is one block.",
+            valueName: "size"
+        )
+    )
+    var blockSize = SizeArgument("4096")
+
+    /// Device zone limits.
+    @Option(help: "Max open zones of the device (0: no limit), as a ZNS drive reports it.")
+    var maxOpen = 0
+
+    /// Device active-zone limit.
+    @Option(help: "Max active zones of the device (0: no limit); the allocator's zone budget follows the limits.")
+    var maxActive = 0
 
     /// ρ.
     @Option(name: [.customLong("over-provisioning"), .customLong("rho")], help: "Over-provisioning ρ = (T − U) / U.")
@@ -134,6 +148,15 @@ struct SimulateCommand: ParsableCommand {
             throw ValidationError("--zone-size \(zoneSize.text) is not a power of two")
         }
         let capacity = try zoneCapacity?.bytes(for: "--zone-capacity")
+        let block = try blockSize.bytes(for: "--block-size")
+        guard block >= 512, block <= UInt64(SimulationConfiguration.maxBlockSize), block & (block - 1) == 0 else {
+            throw ValidationError(
+                "--block-size \(blockSize.text) must be a power of two from 512 to \(SimulationConfiguration.maxBlockSize >> 20)M"
+            )
+        }
+        guard maxOpen >= 0, maxActive >= 0 else {
+            throw ValidationError("--max-open and --max-active must be ≥ 0 (0: no limit)")
+        }
         guard overProvisioning > 0 else { throw ValidationError("--over-provisioning must be > 0") }
         guard warmup >= 0, measure > 0, sampleEvery > 0, batch >= 1 else {
             throw ValidationError("--warmup must be ≥ 0; --measure, --sample-every and --batch > 0")
@@ -142,7 +165,7 @@ struct SimulateCommand: ParsableCommand {
             zones: zones,
             zoneSize: size,
             zoneCapacity: capacity,
-            blockSize: blockSize,
+            blockSize: Int(block),
             overProvisioning: overProvisioning,
             copygcReserve: copygcReserve,
             workload: workload,
@@ -154,7 +177,9 @@ struct SimulateCommand: ParsableCommand {
             batchBlocks: batch,
             sampleInterval: sampleEvery,
             startBelowFreeBuckets: startBelow,
-            stopAtFreeBuckets: stopAt
+            stopAtFreeBuckets: stopAt,
+            maxOpenZones: maxOpen,
+            maxActiveZones: maxActive
         )
     }
 

@@ -11,6 +11,8 @@ struct SimulateReport: Encodable {
     var zoneSize: UInt64
     var zoneCapacity: UInt64
     var blockSize: Int
+    var maxOpenZones: Int
+    var maxActiveZones: Int
     var seed: UInt64
     var layout: SimulationLayout
     var writeAmplification: Double
@@ -38,6 +40,8 @@ struct SimulateReport: Encodable {
         zoneSize = c.zoneSize
         zoneCapacity = c.zoneCapacity ?? c.zoneSize
         blockSize = c.blockSize
+        maxOpenZones = c.maxOpenZones
+        maxActiveZones = c.maxActiveZones
         seed = c.seed
         layout = result.layout
         writeAmplification = result.writeAmplification
@@ -64,11 +68,16 @@ struct SimulateReport: Encodable {
         let blockSectors = blockSize / 512
         func blocks(_ sectors: Int) -> String { String(sectors / blockSectors) }
         func fixed(_ value: Double, _ digits: Int = 3) -> String { String(format: "%.\(digits)f", value) }
+        func limit(_ value: Int) -> String { value > 0 ? String(value) : "none" }
+        let limits: String =
+            maxOpenZones > 0 || maxActiveZones > 0
+            ? "; zone limits: open \(limit(maxOpenZones)), active \(limit(maxActiveZones))" : ""
         var lines = [
             "workload \(workload), policy \(policy), seed \(seed)",
             "device: \(zones) zones of \(SizeFormatter.string(zoneSize)) (capacity \(SizeFormatter.string(zoneCapacity))), "
                 + "\(blockSize)-byte blocks; T = \(layout.totalBlocks) blocks, U = \(layout.logicalBlocks) blocks, "
-                + "ρ = \(fixed(layout.overProvisioning, 4)), copygc reserve \(fixed(layout.copygcReserve * 100, 2)) %",
+                + "ρ = \(fixed(layout.overProvisioning, 4)), copygc reserve \(fixed(layout.copygcReserve * 100, 2)) %"
+                + limits,
             "write points: \(layout.userWritePoints) user, \(layout.copygcWritePoints) copygc (zone budget "
                 + "\(layout.zoneBudget)); copygc runs below \(layout.startBelowFreeBuckets) free buckets until "
                 + "\(layout.stopAtFreeBuckets), \(layout.heldBackBuckets) held back for it",

@@ -108,7 +108,8 @@ extension Copygc: CopygcTrigger {
             report.outcome = .busy
             return report
         }
-        let before = allocator.statistics()
+        let counting = configuration.countsZoneOperations
+        let before = counting ? allocator.statistics() : nil
         report.freeBucketsBefore = allocator.availableBuckets(for: .normal)
         var failure: GCError?
         do throws(GCError) {
@@ -117,15 +118,17 @@ extension Copygc: CopygcTrigger {
         } catch {
             failure = error
         }
-        let after = allocator.statistics()
+        let after = counting ? allocator.statistics() : nil
         report.freeBucketsAfter = allocator.availableBuckets(for: .normal)
         report.duration = started.duration(to: clock.now)
         let backoff = UInt64(configuration.backoffSectors ?? bucketSectors)
         state.withLock { state in
             state.passInProgress = false
             state.statistics.passes += 1
-            state.statistics.zonesReset += after.resets - before.resets
-            state.statistics.zonesFinished += after.finishes - before.finishes
+            if let before, let after {
+                state.statistics.zonesReset += after.resets - before.resets
+                state.statistics.zonesFinished += after.finishes - before.finishes
+            }
             state.statistics.timeSpent += report.duration
             if report.foundNothing {
                 state.statistics.passesWithNothingToDo += 1

@@ -69,11 +69,22 @@ public final class Copygc: Sendable {
                     + "create the allocator with copygcZoneSlots ≥ 3 (4 covers every copygc class)"
             )
         }
+        let deviceBlockSectors = allocator.blockSize / DataPointer.sectorSize
+        let blockSectors = configuration.blockSectors ?? deviceBlockSectors
+        guard blockSectors & (blockSectors - 1) == 0, blockSectors % deviceBlockSectors == 0,
+            allocator.bucketSectors % blockSectors == 0
+        else {
+            throw GCError(
+                code: .invalidConfiguration,
+                message: "a copygc block of \(blockSectors) sectors must be a power of two, a multiple of the device's "
+                    + "\(deviceBlockSectors)-sector logical block and divide the \(allocator.bucketSectors)-sector bucket"
+            )
+        }
         self.allocator = allocator
         self.configuration = configuration
         self.device = allocator.device
         self.bucketSectors = allocator.bucketSectors
-        self.blockSectors = allocator.blockSize / DataPointer.sectorSize
+        self.blockSectors = blockSectors
         self.zoneSize = allocator.device.info.zoneSize
         var classes: [WriteHint: UInt8] = [:]
         if configuration.policy.placement == .lifetime {
@@ -88,7 +99,7 @@ public final class Copygc: Sendable {
         let index = BackpointerIndex(
             bucketCount: allocator.device.info.zoneCount,
             bucketSectors: allocator.bucketSectors,
-            blockSectors: allocator.blockSize / DataPointer.sectorSize
+            blockSectors: blockSectors
         )
         self.state = Mutex(
             CopygcState(

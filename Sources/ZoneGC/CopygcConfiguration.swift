@@ -31,6 +31,18 @@ public struct CopygcConfiguration: Sendable, Hashable {
     /// How often, in seconds, the background worker re-evaluates the trigger without being
     /// woken by writes or kicks.
     public var pollInterval: Double
+    /// Extents start on multiples of this many sectors and copygc keeps one backpointer slot
+    /// per such block; nil means the device's logical block. A writer whose extents are all
+    /// whole larger units (a simulation with 1 MiB placement units) sets it to the unit, so the
+    /// backpointer table takes 24 bytes per unit rather than per 4 KiB. A power of two, a
+    /// multiple of the device's logical block, dividing the bucket.
+    public var blockSectors: Int?
+    /// Count the zone resets and finishes of each pass (``CopygcStatistics/zonesReset``,
+    /// ``CopygcStatistics/zonesFinished``) from snapshots of the allocator's statistics taken
+    /// before and after it. A snapshot scans every bucket, so on devices of tens of thousands of
+    /// buckets it costs more than the pass itself; with this off both counts stay 0 and the
+    /// allocator's own totals (``ZoneAlloc/AllocatorStatistics/resets``) are the figures.
+    public var countsZoneOperations: Bool
     /// Hints of the two user lifetime classes (short-lived, long-lived) under lifetime placement.
     public var userClassHints: [WriteHint]
     /// Hints of the four copygc lifetime classes under lifetime placement: rewrites of
@@ -54,6 +66,8 @@ public struct CopygcConfiguration: Sendable, Hashable {
         checkIntervalSectors: Int? = nil,
         moveData: Bool = true,
         pollInterval: Double = 1,
+        blockSectors: Int? = nil,
+        countsZoneOperations: Bool = true,
         userClassHints: [WriteHint] = [.temperature(.hot), .temperature(.cold)],
         copygcClassHints: [WriteHint] = [
             .copygc, .stream(0x6763_0000_0000_0003), .stream(0x6763_0000_0000_0004), .stream(0x6763_0000_0000_0005),
@@ -69,6 +83,8 @@ public struct CopygcConfiguration: Sendable, Hashable {
         self.checkIntervalSectors = checkIntervalSectors
         self.moveData = moveData
         self.pollInterval = pollInterval
+        self.blockSectors = blockSectors
+        self.countsZoneOperations = countsZoneOperations
         self.userClassHints = userClassHints
         self.copygcClassHints = copygcClassHints
         self.lifespanWindow = lifespanWindow

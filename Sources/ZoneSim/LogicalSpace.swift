@@ -16,6 +16,9 @@ public final class LogicalSpace: ExtentOwner {
     private let map: Mutex<[UInt64]>
 
     private static let present: UInt64 = 1 << 63
+    /// Buckets must hold fewer sectors than this (23 bits of offset in the packed pointer):
+    /// zone capacities below 4 GiB.
+    public static let maxBucketSectors = 1 << 23
 
     /// Creates an empty space of `blocks` blocks of `blockSectors` sectors.
     public init(blocks: Int, blockSectors: Int) {

@@ -14,7 +14,10 @@ public struct SimulationConfiguration: Hashable, Sendable {
     public var zoneSize: UInt64
     /// Usable bytes of a zone; nil means the zone size.
     public var zoneCapacity: UInt64?
-    /// Logical block size in bytes (512 or 4096); every simulated write is one block.
+    /// Block size in bytes, a power of two from 512 to ``maxBlockSize``; every simulated write is
+    /// one block. 512 and 4096 are the device's logical block; a larger block is a placement
+    /// unit of several 4 KiB device blocks (written, moved and tracked whole), which is how a
+    /// multi-terabyte device fits in memory: the simulator keeps about 32 bytes per block.
     public var blockSize: Int
     /// Over-provisioning ρ = (T − U) / U; ignored when ``copygcReserve`` is set.
     public var overProvisioning: Double
@@ -41,6 +44,14 @@ public struct SimulationConfiguration: Hashable, Sendable {
     public var startBelowFreeBuckets: Int?
     /// ... and stops at this many; nil: the start threshold + 2.
     public var stopAtFreeBuckets: Int?
+    /// The device's max open zones (0: no limit), as an NVMe ZNS drive reports it.
+    public var maxOpenZones: Int
+    /// The device's max active zones (0: no limit). With either limit set the allocator's
+    /// zone budget is the smaller one, and it must cover the simulation's write points.
+    public var maxActiveZones: Int
+
+    /// The largest ``blockSize``: 64 MiB.
+    public static let maxBlockSize = 64 << 20
 
     /// Creates a configuration; the defaults are the acceptance geometry (64 GiB: 4096 zones of
     /// 16 MiB, 4 KiB blocks), uniform random overwrite, greedy, ρ = 0.12, 4× warm-up and 4×
@@ -61,7 +72,9 @@ public struct SimulationConfiguration: Hashable, Sendable {
         batchBlocks: Int = 64,
         sampleInterval: Double = 0.25,
         startBelowFreeBuckets: Int? = nil,
-        stopAtFreeBuckets: Int? = nil
+        stopAtFreeBuckets: Int? = nil,
+        maxOpenZones: Int = 0,
+        maxActiveZones: Int = 0
     ) {
         self.zones = zones
         self.zoneSize = zoneSize
@@ -79,5 +92,7 @@ public struct SimulationConfiguration: Hashable, Sendable {
         self.sampleInterval = sampleInterval
         self.startBelowFreeBuckets = startBelowFreeBuckets
         self.stopAtFreeBuckets = stopAtFreeBuckets
+        self.maxOpenZones = maxOpenZones
+        self.maxActiveZones = maxActiveZones
     }
 }

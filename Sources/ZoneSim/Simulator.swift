@@ -32,6 +32,10 @@ public final class Simulator {
     private let userHints: [WriteHint]
     private let zeros: UnsafeMutableRawBufferPointer
 
+    /// Up to this many zones copygc counts the zone resets and finishes of each pass (an
+    /// O(buckets) snapshot per pass); above it only the allocator's totals are reported.
+    public static let zoneOperationCountLimit = 16_384
+
     /// Builds the device, allocator, copygc and logical space for `configuration`.
     ///
     /// - Throws: ``SimulationError`` `.invalidParameter` for an impossible geometry or ρ,
@@ -41,25 +45,35 @@ public final class Simulator {
         self.configuration = configuration
         let c = configuration
         func fail(_ message: String) -> SimulationError { SimulationError(code: .invalidParameter, message: message) }
-        guard c.blockSize == 512 || c.blockSize == 4096 else {
-            throw fail("block size \(c.blockSize) is not supported; use 512 or 4096")
+        guard c.blockSize >= 512, c.blockSize <= SimulationConfiguration.maxBlockSize,
+            c.blockSize & (c.blockSize - 1) == 0
+        else {
+            throw fail(
+                "block size \(c.blockSize) is not supported; use a power of two from 512 bytes to "
+                    + "\(SimulationConfiguration.maxBlockSize >> 20) MiB (above 4096 a block is a placement unit of "
+                    + "several 4 KiB device blocks)"
+            )
         }
+        // Above 4 KiB a simulated block is a placement unit: the device keeps 4 KiB logical
+        // blocks, every write is whole units, and copygc keeps one backpointer per unit.
+        let deviceBlockSize = min(c.blockSize, 4096)
         let capacity = c.zoneCapacity ?? c.zoneSize
         guard c.zones >= 8, capacity > 0, capacity <= c.zoneSize, capacity % UInt64(c.blockSize) == 0,
-            capacity / UInt64(c.blockSize) >= 4
+            capacity / UInt64(c.blockSize) >= 4,
+            capacity / UInt64(DataPointer.sectorSize) < LogicalSpace.maxBucketSectors
         else {
             throw fail(
                 "geometry of \(c.zones) zones of \(c.zoneSize) bytes with \(capacity) bytes of capacity cannot be "
                     + "simulated: use at least 8 zones and a capacity of at least 4 blocks, a multiple of the block "
-                    + "size, no larger than the zone"
+                    + "size, no larger than the zone and below \(LogicalSpace.maxBucketSectors >> 11) MiB"
             )
         }
         guard c.writePoints >= 1, c.writePoints <= 64, c.batchBlocks >= 1, c.warmup >= 0, c.measured > 0,
-            c.sampleInterval > 0
+            c.sampleInterval > 0, c.maxOpenZones >= 0, c.maxActiveZones >= 0
         else {
             throw fail(
                 "write points must be 1–64, the batch ≥ 1 block, warm-up ≥ 0, measured volume and sample "
-                    + "interval > 0"
+                    + "interval > 0, zone limits ≥ 0"
             )
         }
         let blockSectors = c.blockSize / DataPointer.sectorSize
@@ -71,6 +85,16 @@ public final class Simulator {
         let extraCopygcWritePoints = lifetime ? LifetimeClassifier.copygcClasses - 1 : 0
         let copygcSlots = lifetime ? LifetimeClassifier.copygcClasses : 1
         let zoneBudget = copygcSlots + userWritePoints + extraCopygcWritePoints
+        // A device with open/active zone limits (ZNS): the allocator's budget is the smaller
+        // limit, which must cover every write point the simulation keeps open.
+        let deviceLimit = [c.maxOpenZones, c.maxActiveZones].filter { $0 > 0 }.min()
+        if let deviceLimit, deviceLimit < zoneBudget {
+            throw fail(
+                "the device allows \(deviceLimit) open/active zones, but the simulation needs a zone budget of "
+                    + "\(zoneBudget) (\(userWritePoints) user write points, \(copygcSlots) zone slots held for copygc, "
+                    + "\(extraCopygcWritePoints) more copygc write points); raise the limit or use fewer write points"
+            )
+        }
         // Logical size and reserve. Writes in flight need headroom: a batch's new blocks are
         // live before the versions they replace are marked dead.
         let headroom = c.batchBlocks
@@ -126,7 +150,9 @@ public final class Simulator {
             zoneCount: c.zones,
             zoneSize: c.zoneSize,
             zoneCapacity: capacity,
-            logicalBlockSize: c.blockSize
+            logicalBlockSize: deviceBlockSize,
+            maxOpenZones: c.maxOpenZones,
+            maxActiveZones: c.maxActiveZones
         )
         do {
             device = try EmulatedDevice(
@@ -155,7 +181,11 @@ public final class Simulator {
             policy: c.policy,
             startBelowFreeBuckets: start,
             stopAtFreeBuckets: stop,
-            moveData: false
+            moveData: false,
+            blockSectors: blockSectors,
+            // Per-pass snapshots scan every bucket; beyond 16 384 buckets (20 TB of 256 MiB
+            // zones: 74 506) they dominate the run, and the allocator's totals are reported.
+            countsZoneOperations: c.zones <= Simulator.zoneOperationCountLimit
         )
         do {
             copygc = try Copygc(allocator: allocator, configuration: gcConfiguration)
@@ -194,7 +224,7 @@ public final class Simulator {
             usableBlocks: usable,
             userWritePoints: userWritePoints,
             copygcWritePoints: lifetime ? LifetimeClassifier.copygcClasses : 1,
-            zoneBudget: zoneBudget,
+            zoneBudget: min(deviceLimit ?? zoneBudget, c.zones),
             heldBackBuckets: copygcSlots,
             startBelowFreeBuckets: start,
             stopAtFreeBuckets: stop
@@ -240,10 +270,13 @@ public final class Simulator {
         var nextProgress = 0
         // Unwritten space (free buckets and the unwritten rest of open ones) is over-provisioning
         // copygc cannot use. It is sampled during the measured phase at random user-write
-        // instants (gaps uniform in 1…4 buckets of user writes, from a generator of their own so
-        // the workload's draws do not change), which cannot alias with copygc's periodic passes.
+        // instants (gaps uniform in 1…4 buckets of user writes per 4096 zones, from a generator
+        // of their own so the workload's draws do not change), which cannot alias with copygc's
+        // periodic passes.
         var probe = SplitMix64(seed: c.seed ^ 0x5EED_F4EE_0B5E_4E5D)
-        let probeSpan = UInt64(4 * layout.blocksPerBucket)
+        // Each probe scans every bucket: on large devices probe less often (gaps up to 4 buckets
+        // per 4096 zones), so the probes stay a small part of the run.
+        let probeSpan = UInt64(4 * max(1, c.zones / 4096) * layout.blocksPerBucket)
         var nextProbe = 0
         var unwrittenSum = 0.0
         var unwrittenSamples = 0

@@ -148,6 +148,57 @@ struct PacingTests {
         #expect(error?.message.contains("hysteresis") == true)
     }
 
+    @Test(
+        "zone resets are counted per pass unless turned off for devices too large to snapshot",
+        arguments: [true, false]
+    )
+    func zoneOperationCounts(counting: Bool) throws {
+        let harness = try GCHarness(
+            copygc: CopygcConfiguration(
+                startBelowFreeBuckets: 3,
+                stopAtFreeBuckets: 5,
+                checkIntervalSectors: 8,
+                countsZoneOperations: counting
+            )
+        )
+        var random = SeededRandom(seed: 11)
+        for key in 0..<80 { try harness.write(UInt64(key)) }
+        for _ in 0..<1000 {
+            try harness.write(UInt64(random.int(in: 0..<80)))
+            try harness.copygc.collectIfNeeded()
+        }
+        let stats = harness.copygc.statistics()
+        #expect(stats.bucketsFreed > 0)
+        #expect(harness.allocator.statistics().resets >= stats.bucketsFreed)
+        if counting { #expect(stats.zonesReset >= stats.bucketsFreed) } else { #expect(stats.zonesReset == 0) }
+        #expect(harness.problems().isEmpty)
+    }
+
+    @Test("a copygc block other than the device's: a power-of-two multiple of it that divides the bucket")
+    func copygcBlock() throws {
+        // Buckets of 48 KiB (96 sectors) on 4 KiB blocks (8 sectors).
+        for sectors in [4, 12, 64] {
+            let device = try EmulatedDevice(geometry: GCHarness.geometry(), storage: .memory)
+            defer { try? device.close() }
+            let allocator = try BucketAllocator(device: device)
+            let error = #expect(throws: GCError.self) {
+                try Copygc(allocator: allocator, configuration: CopygcConfiguration(blockSectors: sectors))
+            }
+            #expect(error?.code == .invalidConfiguration)
+            #expect(error?.message.contains("copygc block of \(sectors) sectors") == true)
+        }
+        // 16 KiB blocks: one backpointer per 16 KiB extent, and evacuation moves them whole.
+        let harness = try GCHarness(
+            copygc: CopygcConfiguration(startBelowFreeBuckets: 1, stopAtFreeBuckets: 2, blockSectors: 32)
+        )
+        let first = try harness.write(0, blocks: 4)
+        #expect(harness.copygc.backpointers(in: first.bucket).map(\.pointer) == [first])
+        for key in 1..<6 { try harness.write(UInt64(key), blocks: 4) }
+        for key in 0..<3 { harness.delete(UInt64(key)) }
+        _ = try harness.copygc.collect()
+        #expect(harness.problems().isEmpty)
+    }
+
     @Test("lifetime placement needs the allocator to hold back a bucket per copygc class")
     func lifetimeNeedsCopygcSlots() throws {
         let device = try EmulatedDevice(

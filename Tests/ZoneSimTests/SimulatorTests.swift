@@ -3,6 +3,7 @@ import Testing
 import ZoneAlloc
 import ZoneGC
 import ZoneSim
+import ZonedStorage
 
 /// The simulator on small devices: it runs the real allocator and copygc, its results are
 /// reproducible, and the state it leaves is consistent.
@@ -54,7 +55,7 @@ struct SimulatorTests {
         }
         #expect(problems.isEmpty, "\(problems.prefix(5))")
         let stats = simulator.allocator.statistics()
-        #expect(stats.dirtySectors == live * 8)
+        #expect(stats.dirtySectors == live * simulator.configuration.blockSize / 512)
         simulator.allocator.checkInvariants()
     }
 
@@ -161,6 +162,47 @@ struct SimulatorTests {
         let simulator = try Simulator(configuration: configuration)
         #expect(simulator.layout.logicalBlocks + 16 == simulator.layout.usableBlocks)
         #expect(abs(simulator.layout.overProvisioning - (1 / 0.9 - 1)) < 0.02)
+    }
+
+    @Test("blocks above 4 KiB are placement units on a ZNS-like device (capacity < size, active limit)")
+    func largeBlocksWithZoneLimits() throws {
+        // 64 zones of 4 MiB with 3 MiB capacity, 64 KiB blocks (48 per bucket), 6 active zones.
+        var configuration = Self.small(rho: 0.2)
+        configuration.zones = 64
+        configuration.zoneSize = 4 << 20
+        configuration.zoneCapacity = 3 << 20
+        configuration.blockSize = 64 << 10
+        configuration.maxOpenZones = 6
+        configuration.maxActiveZones = 6
+        let simulator = try Simulator(configuration: configuration)
+        #expect(simulator.device.info.logicalBlockSize == 4096)
+        #expect(simulator.device.info.maxActiveZones.value == 6)
+        #expect(simulator.layout.blocksPerBucket == 48)
+        #expect(simulator.layout.zoneBudget == 6)
+        let result = try simulator.run()
+        #expect(result.writeAmplification > 1)
+        #expect(result.measured.userSectorsWritten == Int(2 * Double(result.layout.logicalBlocks)) * 128)
+        #expect(result.measured.copygcSectorsMoved % 128 == 0)
+        checkConsistency(simulator)
+        // Copygc tracks one backpointer per 64 KiB block, each at a block-aligned offset.
+        let backpointers = (0..<64).flatMap { simulator.copygc.backpointers(in: BucketIndex($0)) }
+        #expect(backpointers.allSatisfy { $0.pointer.sectors == 128 && $0.pointer.offset % 128 == 0 })
+    }
+
+    @Test(
+        "block sizes and zone limits the simulation cannot use are refused",
+        arguments: [
+            (3000, 0, CopygcPolicy.greedy, "block size"), (128 << 20, 0, .greedy, "block size"),
+            (4096, 5, .lifetime, "open/active zones"),
+        ] as [(Int, Int, CopygcPolicy, String)]
+    )
+    func refusedBlocksAndLimits(blockSize: Int, maxActive: Int, policy: CopygcPolicy, why: String) {
+        var configuration = Self.small(policy: policy)
+        configuration.blockSize = blockSize
+        configuration.maxActiveZones = maxActive
+        let error = #expect(throws: SimulationError.self) { try Simulator(configuration: configuration) }
+        #expect(error?.code == .invalidParameter)
+        #expect(error?.message.contains(why) == true, "\(String(describing: error))")
     }
 
     @Test("the CSV series has a header and one line per sample")
