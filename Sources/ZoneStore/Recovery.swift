@@ -180,6 +180,16 @@ struct Recovery {
         var snapshotSequence: UInt64?
         var snapshotCount: UInt64 = 0
         var snapshotComplete = superblock.checkpointSequence == 0
+        // The index grows to at most one entry per put or snapshot record: sized once, it is not
+        // rehashed again and again while a long journal replays.
+        var keyRecords = 0
+        for entry in entries {
+            switch entry.record {
+            case .put, .snapshotEntry: keyRecords += 1
+            default: break
+            }
+        }
+        result.index.reserveCapacity(result.index.count + keyRecords)
         for entry in entries {
             result.recordsApplied += 1
             switch entry.record {
