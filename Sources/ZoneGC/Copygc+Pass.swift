@@ -16,6 +16,8 @@ extension Copygc: CopygcTrigger {
     /// It aims to bring free buckets up to ``CopygcConfiguration/stopAtFreeBuckets`` (at least
     /// one bucket's worth of dead space).
     ///
+    /// - Parameter maxVictims: evacuate at most this many buckets (nil: the configuration's
+    ///   ``CopygcConfiguration/maxVictimsPerPass``; a larger value is capped by it).
     /// - Returns: what the pass did; ``PassReport/Outcome/nothingToFree(reason:)`` when there
     ///   is nothing to gain, ``PassReport/Outcome/busy`` when another pass is running.
     /// - Throws: ``GCError``: `.allocation` when copygc could not get space it had counted on,
@@ -23,9 +25,14 @@ extension Copygc: CopygcTrigger {
     ///   commit. Work done before the error is kept (moved data stays moved; old copies are
     ///   released by a later pass).
     @discardableResult
-    public func collect() throws(GCError) -> PassReport {
+    public func collect(maxVictims: Int? = nil) throws(GCError) -> PassReport {
+        precondition(maxVictims.map { $0 >= 1 } ?? true, "a copygc pass needs room for at least one victim")
         let free = allocator.availableBuckets(for: .normal)
-        return try pass(trigger: .requested, targetBuckets: max(1, configuration.stopAtFreeBuckets - free))
+        return try pass(
+            trigger: .requested,
+            targetBuckets: max(1, configuration.stopAtFreeBuckets - free),
+            maxVictims: maxVictims
+        )
     }
 
     /// The background trigger: if free buckets are below the start threshold (or copygc is
@@ -94,8 +101,9 @@ extension Copygc: CopygcTrigger {
 
     /// Runs one pass: releases old copies still pending, then evacuates victims until
     /// `targetBuckets` buckets' worth of dead space was reclaimed, the pass's victim limit is
-    /// reached, or there is no room to move more. Records statistics and the backoff.
-    func pass(trigger: PassReport.Trigger, targetBuckets: Int) throws(GCError) -> PassReport {
+    /// reached (the configuration's, or `maxVictims` when smaller), or there is no room to move
+    /// more. Records statistics and the backoff.
+    func pass(trigger: PassReport.Trigger, targetBuckets: Int, maxVictims: Int? = nil) throws(GCError) -> PassReport {
         let clock = ContinuousClock()
         let started = clock.now
         var report = PassReport(trigger: trigger, outcome: .evacuated)
@@ -114,7 +122,11 @@ extension Copygc: CopygcTrigger {
         var failure: GCError?
         do throws(GCError) {
             try releasePending()
-            try evacuateVictims(targetBuckets: targetBuckets, report: &report)
+            try evacuateVictims(
+                targetBuckets: targetBuckets,
+                victimLimit: min(configuration.maxVictimsPerPass, maxVictims ?? .max),
+                report: &report
+            )
         } catch {
             failure = error
         }
@@ -143,8 +155,8 @@ extension Copygc: CopygcTrigger {
     }
 
     /// Picks victims and evacuates them in groups that fit the free buckets copygc may use.
-    private func evacuateVictims(targetBuckets: Int, report: inout PassReport) throws(GCError) {
-        let candidates = victimCandidates(limit: configuration.maxVictimsPerPass)
+    private func evacuateVictims(targetBuckets: Int, victimLimit: Int, report: inout PassReport) throws(GCError) {
+        let candidates = victimCandidates(limit: victimLimit)
         guard !candidates.isEmpty else {
             report.outcome = .nothingToFree(
                 reason: "no bucket outside the open ones holds dead data beside its live data; nothing to reclaim "

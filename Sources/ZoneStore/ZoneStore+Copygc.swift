@@ -23,8 +23,8 @@ extension ZoneStore {
     /// Cached extents are not moved: they read as evicted once the victim is reset.
     ///
     /// - Parameters:
-    ///   - maxVictims: the most buckets to report as evacuated (the pass itself is bounded by
-    ///     copygc's configuration: 16 victims, enough to reach the stop threshold).
+    ///   - maxVictims: evacuate at most this many buckets (≥ 1; copygc's configuration caps a
+    ///     pass at 16 victims, enough to reach the stop threshold).
     ///   - progress: called when the pass is done.
     /// - Returns: what the pass did; `.nothingToFree` when no bucket holds dead space.
     /// - Throws: ``StoreError`` when the store is closed, the journal cannot be written, or
@@ -39,14 +39,9 @@ extension ZoneStore {
         let evacuated = try evacuateReadOnlyZones()
         let pass: PassReport
         do {
-            pass = try collector.collect()
+            pass = try collector.collect(maxVictims: maxVictims)
         } catch {
-            if let failure = journal.failure { throw failure }
-            throw StoreError(
-                code: error.code == .device ? .device : .allocator,
-                message: "copygc failed: \(error.message)",
-                cause: error
-            )
+            throw copygcFailure(error)
         }
         var report = CopygcReport(outcome: .evacuated)
         switch pass.outcome {
@@ -54,7 +49,7 @@ extension ZoneStore {
         case .nothingToFree(let reason): report.outcome = .nothingToFree(reason)
         case .busy, .backingOff: report.outcome = .busy
         }
-        report.victims = Array(pass.victims.prefix(max(maxVictims, pass.victims.count)))
+        report.victims = pass.victims
         report.bucketsFreed = pass.bucketsFreed
         report.bytesMoved = UInt64(pass.sectorsMoved * DataPointer.sectorSize) + evacuated
         report.racesLost = pass.racesLost
@@ -84,13 +79,20 @@ extension ZoneStore {
         do {
             _ = try collector.collectIfNeeded(force: true)
         } catch {
-            if let failure = journal.failure { throw failure }
-            throw StoreError(
-                code: error.code == .device ? .device : .allocator,
-                message: "copygc failed: \(error.message)",
-                cause: error
-            )
+            throw copygcFailure(error)
         }
+    }
+
+    /// The store's error for a failed copygc pass: the journal's own failure when the pass
+    /// stopped because the journal could not be written, otherwise copygc's error as `.device`
+    /// or `.allocator`.
+    private func copygcFailure(_ error: GCError) -> StoreError {
+        if let failure = journal.failure { return failure }
+        return StoreError(
+            code: error.code == .device ? .device : .allocator,
+            message: "copygc failed: \(error.message)",
+            cause: error
+        )
     }
 
     /// Moves the dirty values left in zones that were read-only when the store was opened

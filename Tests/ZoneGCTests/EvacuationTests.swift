@@ -43,6 +43,24 @@ struct EvacuationTests {
         #expect(harness.owner.commits.withLock { $0 } >= 1)
     }
 
+    @Test("collect(maxVictims:) evacuates no more buckets than asked; a later pass takes the rest")
+    func victimLimit() throws {
+        let harness = try GCHarness()
+        // Four full buckets; half of the first three overwritten: three candidate victims.
+        for key in 0..<48 { try harness.write(UInt64(key)) }
+        for bucket in 0..<3 {
+            for key in (bucket * 12)..<(bucket * 12 + 6) { try harness.write(UInt64(key)) }
+        }
+        let first = try harness.copygc.collect(maxVictims: 1)
+        #expect(first.outcome == .evacuated)
+        #expect(first.victims.count == 1, "victims: \(first.victims)")
+        #expect(harness.problems().isEmpty)
+        let second = try harness.copygc.collect()
+        #expect(second.victims.count >= 1)
+        #expect(Set(second.victims).isDisjoint(with: first.victims))
+        #expect(harness.problems().isEmpty)
+    }
+
     @Test("an overwrite racing the move wins: the moved copy is marked dead and the newer data stays")
     func concurrentOverwriteWins() throws {
         let harness = try GCHarness()

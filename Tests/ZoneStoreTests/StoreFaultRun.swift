@@ -64,22 +64,6 @@ struct StoreFaultRun {
         }
     }
 
-    /// The logical states after each operation of an epoch; every state from ``durable`` on is
-    /// one the store may recover to.
-    struct History {
-        var states: [[StoreKey: [UInt8]]]
-        var durable = 0
-
-        init(_ initial: [StoreKey: [UInt8]]) { states = [initial] }
-
-        var current: [StoreKey: [UInt8]] { states[states.count - 1] }
-
-        mutating func record(_ state: [StoreKey: [UInt8]], durable isDurable: Bool) {
-            states.append(state)
-            if isDurable { durable = states.count - 1 }
-        }
-    }
-
     let seed: UInt64
     let epochs: Int
     let steps: ClosedRange<Int>
@@ -126,7 +110,7 @@ struct StoreFaultRun {
             report.epochs += 1
             let store = try open()
             try check(store, against: [recovered], durable: 0, epoch: epoch, afterReopen: epoch > 0)
-            var history = History(recovered)
+            var history = StoreHistory(recovered)
             var workload = StoreWorkload(seed: seed &+ UInt64(epoch) &* 7_777, keys: 24, maximumLength: 20 << 10)
             let stepCount = rng.int(in: steps)
             for _ in 0..<stepCount {
@@ -208,7 +192,7 @@ struct StoreFaultRun {
             let reopened = try open()
             recovered = try check(
                 reopened,
-                against: Array(history.states[history.durable...]),
+                against: Array(history.candidates()),
                 durable: history.durable,
                 epoch: epoch,
                 afterReopen: true

@@ -13,25 +13,6 @@ import ZonedStorage
     /// Trials in the default run; `ZONESTORE_LONG=1` runs ten times as many.
     static let trials = ProcessInfo.processInfo.environment["ZONESTORE_LONG"] == nil ? 240 : 2400
 
-    /// The logical state after each operation (index 0: before any).
-    struct History {
-        var states: [[StoreKey: [UInt8]]]
-        /// Operations up to this index are acknowledged as durable.
-        var durable = 0
-
-        init(_ initial: [StoreKey: [UInt8]]) { states = [initial] }
-
-        var current: [StoreKey: [UInt8]] { states[states.count - 1] }
-
-        mutating func record(_ state: [StoreKey: [UInt8]], durable isDurable: Bool) {
-            states.append(state)
-            if isDurable { durable = states.count - 1 }
-        }
-
-        /// The prefix lengths the recovered state may be: at least everything durable.
-        func candidates() -> ArraySlice<[StoreKey: [UInt8]]> { states[durable...] }
-    }
-
     /// Reads every key of the store: key → value; throws on a checksum error.
     static func contents(_ store: ZoneStore) throws -> [StoreKey: [UInt8]] {
         var result: [StoreKey: [UInt8]] = [:]
@@ -83,7 +64,7 @@ import ZonedStorage
             #expect(found == recovered, "trial \(trial) epoch \(epoch): reopening changed the contents")
             let problems = try StoreFixtures.invariantProblems(store)
             #expect(problems == [], "trial \(trial) epoch \(epoch)")
-            var history = History(found)
+            var history = StoreHistory(found)
             let steps = rng.int(in: 5...120)
             var faultAt = rng.chance(1, in: 3) ? rng.int(in: 0..<steps) : -1
             for step in 0..<steps {
