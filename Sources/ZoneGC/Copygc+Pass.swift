@@ -16,8 +16,11 @@ extension Copygc: CopygcTrigger {
     /// It aims to bring free buckets up to ``CopygcConfiguration/stopAtFreeBuckets`` (at least
     /// one bucket's worth of dead space).
     ///
-    /// - Parameter maxVictims: evacuate at most this many buckets (nil: the configuration's
-    ///   ``CopygcConfiguration/maxVictimsPerPass``; a larger value is capped by it).
+    /// - Parameters:
+    ///   - maxVictims: evacuate at most this many buckets (nil: the configuration's
+    ///     ``CopygcConfiguration/maxVictimsPerPass``; a larger value is capped by it).
+    ///   - progress: called on this thread after each group of victims is evacuated, with no
+    ///     lock held.
     /// - Returns: what the pass did; ``PassReport/Outcome/nothingToFree(reason:)`` when there
     ///   is nothing to gain, ``PassReport/Outcome/busy`` when another pass is running.
     /// - Throws: ``GCError``: `.allocation` when copygc could not get space it had counted on,
@@ -25,13 +28,17 @@ extension Copygc: CopygcTrigger {
     ///   commit. Work done before the error is kept (moved data stays moved; old copies are
     ///   released by a later pass).
     @discardableResult
-    public func collect(maxVictims: Int? = nil) throws(GCError) -> PassReport {
+    public func collect(
+        maxVictims: Int? = nil,
+        progress: ((PassProgress) -> Void)? = nil
+    ) throws(GCError) -> PassReport {
         precondition(maxVictims.map { $0 >= 1 } ?? true, "a copygc pass needs room for at least one victim")
         let free = allocator.availableBuckets(for: .normal)
         return try pass(
             trigger: .requested,
             targetBuckets: max(1, configuration.stopAtFreeBuckets - free),
-            maxVictims: maxVictims
+            maxVictims: maxVictims,
+            progress: progress
         )
     }
 
@@ -103,7 +110,12 @@ extension Copygc: CopygcTrigger {
     /// `targetBuckets` buckets' worth of dead space was reclaimed, the pass's victim limit is
     /// reached (the configuration's, or `maxVictims` when smaller), or there is no room to move
     /// more. Records statistics and the backoff.
-    func pass(trigger: PassReport.Trigger, targetBuckets: Int, maxVictims: Int? = nil) throws(GCError) -> PassReport {
+    func pass(
+        trigger: PassReport.Trigger,
+        targetBuckets: Int,
+        maxVictims: Int? = nil,
+        progress: ((PassProgress) -> Void)? = nil
+    ) throws(GCError) -> PassReport {
         let clock = ContinuousClock()
         let started = clock.now
         var report = PassReport(trigger: trigger, outcome: .evacuated)
@@ -125,7 +137,8 @@ extension Copygc: CopygcTrigger {
             try evacuateVictims(
                 targetBuckets: targetBuckets,
                 victimLimit: min(configuration.maxVictimsPerPass, maxVictims ?? .max),
-                report: &report
+                report: &report,
+                progress: progress
             )
         } catch {
             failure = error
@@ -155,7 +168,12 @@ extension Copygc: CopygcTrigger {
     }
 
     /// Picks victims and evacuates them in groups that fit the free buckets copygc may use.
-    private func evacuateVictims(targetBuckets: Int, victimLimit: Int, report: inout PassReport) throws(GCError) {
+    private func evacuateVictims(
+        targetBuckets: Int,
+        victimLimit: Int,
+        report: inout PassReport,
+        progress: ((PassProgress) -> Void)?
+    ) throws(GCError) {
         let candidates = victimCandidates(limit: victimLimit)
         guard !candidates.isEmpty else {
             report.outcome = .nothingToFree(
@@ -204,6 +222,13 @@ extension Copygc: CopygcTrigger {
                 break
             }
             try evacuate(group, report: &report)
+            progress?(
+                PassProgress(
+                    victimsEvacuated: report.victims.count,
+                    candidates: candidates.count,
+                    sectorsMoved: report.sectorsMoved
+                )
+            )
         }
     }
 

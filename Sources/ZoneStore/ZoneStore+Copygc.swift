@@ -8,7 +8,9 @@ extension ZoneStore {
     public struct CopygcProgress: Sendable, Hashable {
         /// Victims evacuated so far.
         public var victimsDone: Int
-        /// Victims chosen for the pass.
+        /// The most victims the pass may take (the candidates it picked; it stops earlier once it
+        /// has reclaimed what it aimed for). The last report, when the pass is done, has the
+        /// number it took.
         public var victims: Int
         /// Bytes moved so far.
         public var bytesMoved: UInt64
@@ -25,7 +27,8 @@ extension ZoneStore {
     /// - Parameters:
     ///   - maxVictims: evacuate at most this many buckets (≥ 1; copygc's configuration caps a
     ///     pass at 16 victims, enough to reach the stop threshold).
-    ///   - progress: called when the pass is done.
+    ///   - progress: called on this thread after each group of victims is evacuated and once
+    ///     more when the pass is done (not at all when it evacuated nothing).
     /// - Returns: what the pass did; `.nothingToFree` when no bucket holds dead space.
     /// - Throws: ``StoreError`` when the store is closed, the journal cannot be written, or
     ///   copygc fails (`.device`, `.allocator`).
@@ -39,7 +42,15 @@ extension ZoneStore {
         let evacuated = try evacuateReadOnlyZones()
         let pass: PassReport
         do {
-            pass = try collector.collect(maxVictims: maxVictims)
+            pass = try collector.collect(maxVictims: maxVictims) { step in
+                progress?(
+                    CopygcProgress(
+                        victimsDone: step.victimsEvacuated,
+                        victims: step.candidates,
+                        bytesMoved: UInt64(step.sectorsMoved * DataPointer.sectorSize) + evacuated
+                    )
+                )
+            }
         } catch {
             throw copygcFailure(error)
         }
@@ -54,9 +65,15 @@ extension ZoneStore {
         report.bytesMoved = UInt64(pass.sectorsMoved * DataPointer.sectorSize) + evacuated
         report.racesLost = pass.racesLost
         report.cachedBytesDropped = UInt64(pass.cachedSectorsDropped * DataPointer.sectorSize)
-        progress?(
-            CopygcProgress(victimsDone: pass.victims.count, victims: pass.victims.count, bytesMoved: report.bytesMoved)
-        )
+        if !pass.victims.isEmpty {
+            progress?(
+                CopygcProgress(
+                    victimsDone: pass.victims.count,
+                    victims: pass.victims.count,
+                    bytesMoved: report.bytesMoved
+                )
+            )
+        }
         metrics.update(self)
         logger.debug(
             "copygc: \(pass.victims.count) victims, \(pass.bucketsFreed) freed, \(report.bytesMoved) bytes moved"

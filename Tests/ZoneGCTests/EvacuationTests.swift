@@ -51,9 +51,13 @@ struct EvacuationTests {
         for bucket in 0..<3 {
             for key in (bucket * 12)..<(bucket * 12 + 6) { try harness.write(UInt64(key)) }
         }
-        let first = try harness.copygc.collect(maxVictims: 1)
+        var steps: [PassProgress] = []
+        let first = try harness.copygc.collect(maxVictims: 1) { steps.append($0) }
         #expect(first.outcome == .evacuated)
         #expect(first.victims.count == 1, "victims: \(first.victims)")
+        #expect(steps.map(\.victimsEvacuated) == [1], "one group of one victim: \(steps)")
+        #expect(steps.last?.sectorsMoved == first.sectorsMoved)
+        #expect(steps.allSatisfy { $0.candidates == 1 })
         #expect(harness.problems().isEmpty)
         let second = try harness.copygc.collect()
         #expect(second.victims.count >= 1)
