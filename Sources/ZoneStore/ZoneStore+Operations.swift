@@ -252,10 +252,14 @@ extension ZoneStore {
         var attempt = 0
         while true {
             attempt += 1
+            // A read counts as an operation in flight (``close()`` waits for it), but unlike
+            // ``enter()`` it is served after a journal failure: reads need no journal.
             let lookup = state.withLock { state -> (IndexEntry, Bool)? in
                 guard !state.closed, let entry = state.index[key] else { return nil }
                 state.counters.gets += 1
-                return (entry, state.isEvicted(entry))
+                let evicted = state.isEvicted(entry)
+                if !evicted { state.inFlight += 1 }
+                return (entry, evicted)
             }
             guard let (entry, evicted) = lookup else {
                 try checkOpen()
@@ -282,6 +286,7 @@ extension ZoneStore {
                 }
                 value.append(contentsOf: data[0..<extent.byteCount])
             }
+            leave()
             guard let failure else {
                 state.withLock { $0.counters.bytesRead += UInt64(value.count) }
                 return value
@@ -431,9 +436,9 @@ extension ZoneStore {
 
     /// Stops copygc, makes every change durable and closes the store. The device stays open.
     ///
-    /// New changes, checkpoints and copygc passes are refused from the start; close waits for
-    /// those under way (a put's write, a checkpoint, an explicit or background copygc pass) to
-    /// end, so the device sees no write from the store once this returns.
+    /// New reads, changes, checkpoints and copygc passes are refused from the start; close waits
+    /// for those under way (a get's reads, a put's write, a checkpoint, an explicit or background
+    /// copygc pass) to end, so the device sees no operation from the store once this returns.
     ///
     /// - Throws: ``StoreError`` when the final journal commit fails.
     public func close() throws(StoreError) {

@@ -120,6 +120,49 @@ import ZonedStorage
         #expect(try StoreFixtures.invariantProblems(reopened) == [])
     }
 
+    /// A get in flight when close() begins: close waits for its reads, so the caller may close
+    /// the device when close returns, and the get still returns the whole value.
+    @Test func closeWaitsForARunningGet() throws {
+        let seed: UInt64 = 8
+        print("closeWaitsForARunningGet seed \(seed)")
+        let device = GatedDevice(try StoreFixtures.device())
+        try ZoneStore.format(device)
+        let store = try ZoneStore.open(device, options: StoreFixtures.options(copygcOnDemand: false))
+        // Three extents: the value spans buckets, so the get reads more than once.
+        let value = StoreFixtures.value(seed: seed, count: 100 << 10)
+        try store.put("big", value)
+
+        let readHeld = device.arm { $0.thread == "reader" && $0.kind == .read }
+        let got = Mutex<Result<[UInt8], StoreError>?>(nil)
+        let readDone = runOnThread("reader") {
+            do throws(StoreError) {
+                let bytes = try store.get("big")
+                got.withLock { $0 = .success(bytes) }
+            } catch {
+                got.withLock { $0 = .failure(error) }
+            }
+        }
+        #expect(readHeld.waitReached(seconds: 10), "the get read nothing")
+        let operationsAtClose = Atomic<Int>(-1)
+        let closeDone = runOnThread("closer") {
+            try? store.close()
+            operationsAtClose.store(device.operationCount, ordering: .sequentiallyConsistent)
+        }
+        let closedWhileReading = closeDone.wait(timeout: .now() + 0.5) == .success
+        readHeld.open()
+        readDone.wait()
+        if !closedWhileReading { closeDone.wait() }
+        #expect(!closedWhileReading, "close() returned while a get was reading")
+        let after = device.operationCount - operationsAtClose.load(ordering: .sequentiallyConsistent)
+        #expect(after == 0, "\(after) device operations after close() returned")
+        switch got.withLock({ $0 }) {
+        case .success(let bytes): #expect(bytes == value)
+        case .failure(let error): Issue.record("the get failed: \(error)")
+        case nil: Issue.record("the get did not finish")
+        }
+        #expect(throws: StoreError.self) { try store.get("big") }
+    }
+
     /// Issue (6): an open that failed after starting copygc left its thread running (holding the
     /// allocator and the device), and every open that failed after writing its superblock left
     /// one more journal chain behind; past 32 chains the superblock could no longer be decoded
