@@ -748,8 +748,18 @@ public final class BucketAllocator: Sendable {
     }
 
     /// A snapshot of the accounting.
+    ///
+    /// It visits every bucket (O(buckets)); for the running totals of zone operations alone,
+    /// ``zoneOperationCounts()`` is O(1).
     public func statistics() -> AllocatorStatistics {
         withState(detaching: .all) { $0.statistics() }
+    }
+
+    /// The zone resets and finishes performed so far (``AllocatorStatistics/resets`` and
+    /// ``AllocatorStatistics/finishes``), read in O(1): cheap enough to take before and after
+    /// every copygc pass on devices of any size.
+    public func zoneOperationCounts() -> (resets: Int, finishes: Int) {
+        state.withLock { ($0.resets, $0.finishes) }
     }
 }
 

@@ -128,8 +128,7 @@ extension Copygc: CopygcTrigger {
             report.outcome = .busy
             return report
         }
-        let counting = configuration.countsZoneOperations
-        let before = counting ? allocator.statistics() : nil
+        let before = allocator.zoneOperationCounts()
         report.freeBucketsBefore = allocator.availableBuckets(for: .normal)
         var failure: GCError?
         do throws(GCError) {
@@ -143,17 +142,15 @@ extension Copygc: CopygcTrigger {
         } catch {
             failure = error
         }
-        let after = counting ? allocator.statistics() : nil
+        let after = allocator.zoneOperationCounts()
         report.freeBucketsAfter = allocator.availableBuckets(for: .normal)
         report.duration = started.duration(to: clock.now)
         let backoff = UInt64(configuration.backoffSectors ?? bucketSectors)
         state.withLock { state in
             state.passInProgress = false
             state.statistics.passes += 1
-            if let before, let after {
-                state.statistics.zonesReset += after.resets - before.resets
-                state.statistics.zonesFinished += after.finishes - before.finishes
-            }
+            state.statistics.zonesReset += after.resets - before.resets
+            state.statistics.zonesFinished += after.finishes - before.finishes
             state.statistics.timeSpent += report.duration
             if report.foundNothing {
                 state.statistics.passesWithNothingToDo += 1

@@ -37,12 +37,6 @@ public struct CopygcConfiguration: Sendable, Hashable {
     /// backpointer table takes 24 bytes per unit rather than per 4 KiB. A power of two, a
     /// multiple of the device's logical block, dividing the bucket.
     public var blockSectors: Int?
-    /// Count the zone resets and finishes of each pass (``CopygcStatistics/zonesReset``,
-    /// ``CopygcStatistics/zonesFinished``) from snapshots of the allocator's statistics taken
-    /// before and after it. A snapshot scans every bucket, so on devices of tens of thousands of
-    /// buckets it costs more than the pass itself; with this off both counts stay 0 and the
-    /// allocator's own totals (``ZoneAlloc/AllocatorStatistics/resets``) are the figures.
-    public var countsZoneOperations: Bool
     /// Hints of the two user lifetime classes (short-lived, long-lived) under lifetime placement.
     public var userClassHints: [WriteHint]
     /// Hints of the four copygc lifetime classes under lifetime placement: rewrites of
@@ -67,7 +61,6 @@ public struct CopygcConfiguration: Sendable, Hashable {
         moveData: Bool = true,
         pollInterval: Double = 1,
         blockSectors: Int? = nil,
-        countsZoneOperations: Bool = true,
         userClassHints: [WriteHint] = [.temperature(.hot), .temperature(.cold)],
         copygcClassHints: [WriteHint] = [
             .copygc, .stream(0x6763_0000_0000_0003), .stream(0x6763_0000_0000_0004), .stream(0x6763_0000_0000_0005),
@@ -84,7 +77,6 @@ public struct CopygcConfiguration: Sendable, Hashable {
         self.moveData = moveData
         self.pollInterval = pollInterval
         self.blockSectors = blockSectors
-        self.countsZoneOperations = countsZoneOperations
         self.userClassHints = userClassHints
         self.copygcClassHints = copygcClassHints
         self.lifespanWindow = lifespanWindow

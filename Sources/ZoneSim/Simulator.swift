@@ -32,10 +32,6 @@ public final class Simulator {
     private let userHints: [WriteHint]
     private let zeros: UnsafeMutableRawBufferPointer
 
-    /// Up to this many zones copygc counts the zone resets and finishes of each pass (an
-    /// O(buckets) snapshot per pass); above it only the allocator's totals are reported.
-    public static let zoneOperationCountLimit = 16_384
-
     /// Builds the device, allocator, copygc and logical space for `configuration`.
     ///
     /// - Throws: ``SimulationError`` `.invalidParameter` for an impossible geometry or ρ,
@@ -182,10 +178,7 @@ public final class Simulator {
             startBelowFreeBuckets: start,
             stopAtFreeBuckets: stop,
             moveData: false,
-            blockSectors: blockSectors,
-            // Per-pass snapshots scan every bucket; beyond 16 384 buckets (20 TB of 256 MiB
-            // zones: 74 506) they dominate the run, and the allocator's totals are reported.
-            countsZoneOperations: c.zones <= Simulator.zoneOperationCountLimit
+            blockSectors: blockSectors
         )
         do {
             copygc = try Copygc(allocator: allocator, configuration: gcConfiguration)
