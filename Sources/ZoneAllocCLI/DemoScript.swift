@@ -114,10 +114,10 @@ struct DemoScript {
                 + "\(SizeFormatter.string(busy.copygc.bytesMoved)) and freeing \(busy.copygc.bucketsFreed) buckets"
         )
         // An explicit pass (`zonealloc gc`), once the background pass that may be running is done.
-        var report = try store.collectGarbage(maxVictims: 8)
+        var report = try store.collectGarbage()
         for _ in 0..<100 where report.outcome == .busy {
             Thread.sleep(forTimeInterval: 0.02)
-            report = try store.collectGarbage(maxVictims: 8)
+            report = try store.collectGarbage()
         }
         switch report.outcome {
         case .nothingToFree(let why):

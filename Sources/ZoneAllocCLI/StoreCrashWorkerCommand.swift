@@ -69,7 +69,7 @@ struct StoreCrashWorkerCommand: ParsableCommand {
                     try store.sync()
                     emit("a \(index)")
                 case .collect:
-                    try store.collectGarbage(maxVictims: 2)
+                    try store.collectGarbage()
                     emit("d \(index)")
                 }
             } catch {

@@ -32,7 +32,7 @@ struct StoreGCCommand: ParsableCommand {
         guard victims > 0 else { throw ValidationError("--victims must be at least 1") }
     }
 
-    /// Runs the pass, printing one progress line per victim.
+    /// Runs the pass, printing a progress line after each group of victims it evacuates.
     func run() throws {
         let lines = try StoreSession.with(device, verbose: global.verbose) { store -> [String] in
             let before = store.statistics()

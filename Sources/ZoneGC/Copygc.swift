@@ -71,7 +71,7 @@ public final class Copygc: Sendable {
         }
         let deviceBlockSectors = allocator.blockSize / DataPointer.sectorSize
         let blockSectors = configuration.blockSectors ?? deviceBlockSectors
-        guard blockSectors & (blockSectors - 1) == 0, blockSectors % deviceBlockSectors == 0,
+        guard blockSectors > 0, blockSectors & (blockSectors - 1) == 0, blockSectors % deviceBlockSectors == 0,
             allocator.bucketSectors % blockSectors == 0
         else {
             throw GCError(

@@ -141,7 +141,8 @@ public final class Simulator {
             )
         }
         // The device: metadata only, write-through (every completed write durable; nothing to
-        // write back on flush), no zone limits of its own (the allocator's budget applies).
+        // write back on flush), with the configured open/active limits (none by default), which
+        // the allocator's zone budget follows and the device enforces.
         let geometry = EmulatedGeometry(
             zoneCount: c.zones,
             zoneSize: c.zoneSize,

@@ -118,6 +118,14 @@ struct Recovery {
             )
         }
         try apply(entries.prefix(cut), into: &result)
+        // The index was sized for every put and snapshot record; a journal that overwrote few
+        // keys many times leaves it mostly empty, and a dictionary never shrinks: rebuild it at
+        // its real size for the rest of the store's life.
+        if result.index.capacity > 2 * result.index.count + 1024 {
+            var compact = [StoreKey: IndexEntry](minimumCapacity: result.index.count)
+            for (key, entry) in result.index { compact[key] = entry }
+            result.index = compact
+        }
         result.lastSequence =
             cut > 0
             ? entries[cut - 1].sequence : (superblock.chains.first?.firstSequence ?? 1) - 1

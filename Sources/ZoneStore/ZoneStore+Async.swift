@@ -53,7 +53,7 @@ extension ZoneStore {
 
     /// Runs a copygc pass (see ``collectGarbage(maxVictims:progress:)``).
     @discardableResult
-    public func collectGarbage(maxVictims: Int = 8) async throws(StoreError) -> CopygcReport {
+    public func collectGarbage(maxVictims: Int? = nil) async throws(StoreError) -> CopygcReport {
         try await offload { () throws(StoreError) in try self.collectGarbage(maxVictims: maxVictims) }
     }
 

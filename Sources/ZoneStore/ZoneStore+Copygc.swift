@@ -25,18 +25,26 @@ extension ZoneStore {
     /// Cached extents are not moved: they read as evicted once the victim is reset.
     ///
     /// - Parameters:
-    ///   - maxVictims: evacuate at most this many buckets (≥ 1; copygc's configuration caps a
-    ///     pass at 16 victims, enough to reach the stop threshold).
+    ///   - maxVictims: evacuate at most this many buckets (≥ 1); nil: copygc's per-pass limit
+    ///     (16 victims, enough to reach the stop threshold), which also caps a larger value.
     ///   - progress: called on this thread after each group of victims is evacuated and once
-    ///     more when the pass is done (not at all when it evacuated nothing).
+    ///     more when the pass is done (not at all when it evacuated nothing). The pass is still
+    ///     running then: calling ``close()`` from it would wait for itself.
     /// - Returns: what the pass did; `.nothingToFree` when no bucket holds dead space.
-    /// - Throws: ``StoreError`` when the store is closed, the journal cannot be written, or
-    ///   copygc fails (`.device`, `.allocator`).
+    /// - Throws: ``StoreError`` `.invalidArgument` for `maxVictims` < 1; otherwise when the store
+    ///   is closed, the journal cannot be written, or copygc fails (`.device`, `.allocator`).
     @discardableResult
     public func collectGarbage(
-        maxVictims: Int = 8,
+        maxVictims: Int? = nil,
         progress: (@Sendable (CopygcProgress) -> Void)? = nil
     ) throws(StoreError) -> CopygcReport {
+        if let maxVictims, maxVictims < 1 {
+            throw StoreError(
+                code: .invalidArgument,
+                message: "a copygc pass of at most \(maxVictims) victims can free nothing; ask for at least 1, or "
+                    + "pass nil for copygc's own limit"
+            )
+        }
         try enter()
         defer { leave() }
         let evacuated = try evacuateReadOnlyZones()

@@ -175,7 +175,7 @@ struct PacingTests {
     @Test("a copygc block other than the device's: a power-of-two multiple of it that divides the bucket")
     func copygcBlock() throws {
         // Buckets of 48 KiB (96 sectors) on 4 KiB blocks (8 sectors).
-        for sectors in [4, 12, 64] {
+        for sectors in [0, 4, 12, 64] {
             let device = try EmulatedDevice(geometry: GCHarness.geometry(), storage: .memory)
             defer { try? device.close() }
             let allocator = try BucketAllocator(device: device)
@@ -191,9 +191,19 @@ struct PacingTests {
         )
         let first = try harness.write(0, blocks: 4)
         #expect(harness.copygc.backpointers(in: first.bucket).map(\.pointer) == [first])
-        for key in 1..<6 { try harness.write(UInt64(key), blocks: 4) }
-        for key in 0..<3 { harness.delete(UInt64(key)) }
-        _ = try harness.copygc.collect()
+        // Three buckets of three extents; one extent of each dies: a bucket's worth of dead space.
+        for key in 1..<9 { try harness.write(UInt64(key), blocks: 4) }
+        for key in [0, 3, 6] as [UInt64] { harness.delete(key) }
+        let report = try harness.copygc.collect()
+        #expect(report.outcome == .evacuated)
+        #expect(report.victims.count == 3, "victims: \(report.victims)")
+        #expect(report.sectorsMoved == 6 * 32)
+        for key in [1, 2, 4, 5, 7, 8] as [UInt64] {
+            let pointer = try #require(harness.owner.snapshot[key]).pointer
+            #expect(!report.victims.contains(pointer.bucket), "key \(key) still in a victim")
+            #expect(pointer.sectors == 32 && pointer.offset % 32 == 0, "key \(key) moved whole: \(pointer)")
+            #expect(harness.copygc.backpointers(in: pointer.bucket).map(\.pointer).contains(pointer))
+        }
         #expect(harness.problems().isEmpty)
     }
 

@@ -143,7 +143,7 @@ struct StoreFaultRun {
                         try store.sync()
                         durable = true
                     case .collect:
-                        try store.collectGarbage(maxVictims: 2)
+                        try store.collectGarbage()
                     }
                     report.succeeded += 1
                     history.record(state, durable: durable)

@@ -93,7 +93,7 @@ import ZonedStorage
                         try store.sync()
                         acknowledgedDurable = true
                     case .collect:
-                        try store.collectGarbage(maxVictims: 2)
+                        try store.collectGarbage()
                     }
                 } catch {
                     // The operation may or may not have happened; nothing after it is acknowledged.
