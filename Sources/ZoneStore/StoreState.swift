@@ -20,10 +20,15 @@ struct StoreState: Sendable {
     init(index: [StoreKey: IndexEntry], generations: [UInt8]) {
         self.index = index
         self.generations = generations
-        for key in index.keys.sorted() {
-            self.index[key]!.id = nextID
-            keysByID[nextID] = key
+        // Entry numbers live only in memory, so any order serves: the index's own, in place
+        // (sorting the keys first cost O(n log n) byte-string comparisons on every open).
+        keysByID.reserveCapacity(index.count)
+        var position = self.index.startIndex
+        while position != self.index.endIndex {
+            self.index.values[position].id = nextID
+            keysByID[nextID] = self.index.keys[position]
             nextID += 1
+            self.index.formIndex(after: &position)
         }
     }
 

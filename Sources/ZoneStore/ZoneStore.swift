@@ -299,12 +299,17 @@ public final class ZoneStore: Sendable {
         let offline = Set(zones.filter { $0.condition == .offline }.map(\.index))
         var unaccounted: [StoreKey] = []
         var lostToDevice: [StoreKey] = []
-        for (key, entry) in index.sorted(by: { $0.key < $1.key }) where !entry.isEvictedMarker {
+        // In the index's own order: whether markLive accepts an extent does not depend on the
+        // others (generation, the written end), and sorting every key costs O(n log n) byte-string
+        // comparisons, the larger part of a long open. The two short lists are sorted instead.
+        for (key, entry) in index where !entry.isEvictedMarker {
             for extent in entry.extents where !faulted.contains(extent.pointer.bucket.zone) {
                 if !allocator.markLive(extent.pointer) { unaccounted.append(key) }
             }
             if entry.extents.contains(where: { offline.contains($0.pointer.bucket.zone) }) { lostToDevice.append(key) }
         }
+        unaccounted.sort()
+        lostToDevice.sort()
         for key in unaccounted { index[key] = nil }
 
         self.device = device
