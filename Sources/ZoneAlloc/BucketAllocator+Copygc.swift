@@ -66,6 +66,6 @@ extension BucketAllocator {
             }
             return emptied
         }
-        for bucket in emptied { reclaim(bucket) }
+        reclaim(emptied)
     }
 }

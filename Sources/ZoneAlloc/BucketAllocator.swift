@@ -639,6 +639,12 @@ public final class BucketAllocator: Sendable {
                 cause: error
             )
         }
+        try resetZone(bucket, to: generation)
+    }
+
+    /// Resets the zone of `bucket`, whose new `generation` is already durable, and hands the
+    /// bucket back as free (or retires it when the zone turned read-only or offline).
+    private func resetZone(_ bucket: BucketIndex, to generation: BucketGeneration) throws(AllocationError) {
         do {
             try device.resetZone(bucket.zone)
         } catch {
@@ -662,6 +668,27 @@ public final class BucketAllocator: Sendable {
     func reclaim(_ bucket: BucketIndex) {
         guard let generation = state.withLock({ $0.claimForReset(bucket) }) else { return }
         try? reset(bucket, to: generation)
+    }
+
+    /// Resets several emptied buckets, best effort, as ``reclaim(_:)`` does one by one, but with
+    /// their new generations made durable together (one ``BucketGenerationStore/persist(_:)``
+    /// call, one journal commit in the store) before any of their zones is reset.
+    func reclaim(_ buckets: [BucketIndex]) {
+        let claimed = state.withLock { state in
+            buckets.compactMap { bucket in state.claimForReset(bucket).map { (bucket: bucket, generation: $0) } }
+        }
+        guard claimed.count > 1 else {
+            if let only = claimed.first { try? reset(only.bucket, to: only.generation) }
+            return
+        }
+        do {
+            try generationStore.persist(claimed)
+        } catch {
+            state.withLock { state in for (bucket, _) in claimed { state.resetFailed(bucket) } }
+            waiter.signal()
+            return
+        }
+        for (bucket, generation) in claimed { try? resetZone(bucket, to: generation) }
     }
 
     // MARK: - Accounting

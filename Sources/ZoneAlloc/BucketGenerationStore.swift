@@ -10,6 +10,18 @@ public protocol BucketGenerationStore: Sendable {
 
     /// Makes `generation` the durable generation of `bucket`; must not return before it is.
     func persist(_ generation: BucketGeneration, of bucket: BucketIndex) throws
+
+    /// Makes every one of `generations` durable; must not return before all are. The allocator
+    /// calls this when several buckets empty at once (a copygc pass's victims), so a store can
+    /// make them durable with one commit. The default persists them one by one.
+    func persist(_ generations: [(bucket: BucketIndex, generation: BucketGeneration)]) throws
+}
+
+extension BucketGenerationStore {
+    /// Persists each generation in turn with ``persist(_:of:)``.
+    public func persist(_ generations: [(bucket: BucketIndex, generation: BucketGeneration)]) throws {
+        for (bucket, generation) in generations { try persist(generation, of: bucket) }
+    }
 }
 
 /// A ``BucketGenerationStore`` in memory: for tests, simulations and devices without a store.

@@ -11,7 +11,8 @@ import ZoneAlloc
 /// bucket); such buckets hold nothing any recovered pointer refers to, and the queued record is
 /// committed right after the superblock is written.
 final class GenerationHook: BucketGenerationStore {
-    typealias Sink = @Sendable (BucketGeneration, BucketIndex) throws(StoreError) -> Void
+    /// Journals the generations and commits once, through the last of them.
+    typealias Sink = @Sendable ([(bucket: BucketIndex, generation: BucketGeneration)]) throws(StoreError) -> Void
 
     private let initial: [BucketGeneration]?
     private let sink = Mutex<Sink?>(nil)
@@ -32,12 +33,16 @@ final class GenerationHook: BucketGenerationStore {
     }
 
     func persist(_ generation: BucketGeneration, of bucket: BucketIndex) throws {
+        try persist([(bucket: bucket, generation: generation)])
+    }
+
+    func persist(_ generations: [(bucket: BucketIndex, generation: BucketGeneration)]) throws {
         guard let sink = sink.withLock({ $0 }) else {
             throw StoreError(
                 code: .failed,
-                message: "a generation of \(bucket) was to be persisted before the journal was ready"
+                message: "generations of \(generations.map(\.bucket)) were to be persisted before the journal was ready"
             )
         }
-        try sink(generation, bucket)
+        try sink(generations)
     }
 }

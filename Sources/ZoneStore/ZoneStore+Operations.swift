@@ -166,7 +166,7 @@ extension ZoneStore {
     /// another put between the write and this call; copygc's backpointers for the bucket are
     /// then at the newer generation, and recording the stale extent would contradict them. The
     /// check and the record are made under the index lock, which a new generation also takes
-    /// (``persistGeneration(_:of:)``) before the zone is reset and reused: an extent found
+    /// (``persistGenerations(_:)``) before the zone is reset and reused: an extent found
     /// current here cannot have been superseded in copygc's backpointers yet.
     private func recordCachedWrites(_ entry: IndexEntry, hint: WriteHint) -> [Int] {
         state.withLock { state in
@@ -464,14 +464,22 @@ extension ZoneStore {
 
     // MARK: - Generations
 
-    /// Journals `generation` as `bucket`'s new generation and (once the store is open) commits
-    /// it: the allocator resets the zone when this returns.
-    func persistGeneration(_ generation: BucketGeneration, of bucket: BucketIndex) throws(StoreError) {
+    /// Journals each of `generations` as its bucket's new generation and (once the store is
+    /// open) commits them together, with one journal commit: the allocator resets the zones when
+    /// this returns.
+    func persistGenerations(_ generations: [(bucket: BucketIndex, generation: BucketGeneration)])
+        throws(StoreError)
+    {
+        guard !generations.isEmpty else { return }
         let sequence = state.withLock { state -> UInt64 in
-            if bucket.zone < state.generations.count {
-                state.generations[bucket.zone] = generation.rawValue
+            var last: UInt64 = 0
+            for (bucket, generation) in generations {
+                if bucket.zone < state.generations.count {
+                    state.generations[bucket.zone] = generation.rawValue
+                }
+                last = journal.append(.generation(bucket: bucket.rawValue, generation: generation.rawValue))
             }
-            return journal.append(.generation(bucket: bucket.rawValue, generation: generation.rawValue))
+            return last
         }
         if bootstrapping.load(ordering: .acquiring) { return }
         try journal.commit(through: sequence)

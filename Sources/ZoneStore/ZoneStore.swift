@@ -399,9 +399,9 @@ extension ZoneStore {
     private func start(recovered: Recovery.Result, hook: GenerationHook) throws(StoreError) {
         // Until the superblock names the new journal chain, a generation (the journal's first
         // bucket may need a reset) is only queued; it is committed right after.
-        hook.connect { [weak self] generation, bucket throws(StoreError) in
+        hook.connect { [weak self] generations throws(StoreError) in
             guard let self else { throw StoreError(code: .closed, message: "the store is closed") }
-            try self.persistGeneration(generation, of: bucket)
+            try self.persistGenerations(generations)
         }
         journal.retain(recovered.journalBuckets)
         let head = try journal.start()

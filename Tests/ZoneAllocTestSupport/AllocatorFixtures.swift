@@ -248,8 +248,12 @@ package enum AllocatorFixtures {
         private let saved = Mutex<[Int: BucketGeneration]>([:])
         private let failing = Atomic<Bool>(false)
         private let check: Mutex<(@Sendable (BucketIndex, BucketGeneration) -> Void)?> = Mutex(nil)
+        private let batches = Mutex<[Int]>([])
 
         package init(log: EventLog) { self.log = log }
+
+        /// The size of each batch persisted with ``persist(_:)`` (one entry per call).
+        package var batchSizes: [Int] { batches.withLock { $0 } }
 
         /// While true, every persist throws ``InjectedFailure`` (nothing is saved or logged).
         package var isFailing: Bool {
@@ -276,6 +280,12 @@ package enum AllocatorFixtures {
             check.withLock { $0 }?(bucket, generation)
             saved.withLock { $0[bucket.zone] = generation }
             log.append(.persist(zone: bucket.zone, generation: generation.rawValue))
+        }
+
+        package func persist(_ generations: [(bucket: BucketIndex, generation: BucketGeneration)]) throws {
+            if isFailing { throw InjectedFailure() }
+            batches.withLock { $0.append(generations.count) }
+            for (bucket, generation) in generations { try persist(generation, of: bucket) }
         }
     }
 

@@ -24,6 +24,39 @@ struct GenerationStoreGateTests {
         }
     }
 
+    @Test("buckets emptied together have their generations persisted in one batch, before any of their resets")
+    func batchedReclaim() throws {
+        let setup = try Setup()
+        let allocator = setup.allocator
+        let blocksPerBucket = allocator.bucketSectors / (allocator.blockSize / 512)
+        var pointers: [DataPointer] = []
+        for tag in 0..<3 {
+            pointers += try allocator.write(
+                AllocatorFixtures.payload(tag: UInt64(tag), blocks: blocksPerBucket),
+                hint: .stream(1)
+            )
+        }
+        let buckets = Set(pointers.map(\.bucket))
+        #expect(buckets.count == 3, "three full buckets: \(pointers)")
+        setup.log.clear()
+        allocator.markDead(pointers)
+        #expect(setup.store.batchSizes == [3])
+        // Three persists, then three resets: no zone is reset before every generation is durable.
+        let kinds = setup.log.all.compactMap { event -> String? in
+            switch event {
+            case .persist: "persist"
+            case .reset: "reset"
+            default: nil
+            }
+        }
+        #expect(kinds == ["persist", "persist", "persist", "reset", "reset", "reset"], "\(setup.log.all)")
+        for bucket in buckets {
+            #expect(allocator.state(of: bucket) == .free)
+            #expect(setup.store.generation(of: bucket) == allocator.generation(of: bucket))
+        }
+        allocator.checkInvariants()
+    }
+
     @Test("every reset is preceded by persisting the bucket's new generation", arguments: [11, 12] as [UInt64])
     func persistBeforeReset(seed: UInt64) throws {
         let setup = try Setup()
