@@ -65,6 +65,25 @@ enum StoreFixtures {
         return (device, try ZoneStore.open(device, options: options))
     }
 
+    /// Fragments `store` (on ``small``: 4 values of 12 KiB per 48 KiB bucket): puts 40 seeded
+    /// values, deletes every other one and syncs, leaving ten buckets half dead for copygc.
+    /// Returns the model (key → value).
+    static func fragment(_ store: ZoneStore, seed: UInt64) throws -> [StoreKey: [UInt8]] {
+        var model: [StoreKey: [UInt8]] = [:]
+        for index in 0..<40 {
+            let key = StoreKey("k\(index)")
+            let value = Self.value(seed: seed &+ UInt64(index), count: 12 << 10)
+            try store.put(key, value, durability: .buffered)
+            model[key] = value
+        }
+        for index in stride(from: 0, to: 40, by: 2) {
+            try store.delete(StoreKey("k\(index)"), durability: .buffered)
+            model[StoreKey("k\(index)")] = nil
+        }
+        try store.sync()
+        return model
+    }
+
     /// `count` bytes determined by `seed` (and nothing else), so a value can be checked later.
     static func value(seed: UInt64, count: Int) -> [UInt8] {
         var rng = SeededRandom(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ 1)

@@ -6,25 +6,11 @@ import ZonedStorage
 /// Explicit copygc passes through the store (`collectGarbage`, what `zonealloc gc` runs): the
 /// victim limit, progress reports, and what survives them.
 @Suite struct ZoneStoreCopygcTests {
-    /// A store on ``StoreFixtures/small`` with 40 values of 12 KiB (4 per 48 KiB bucket), every
-    /// other one deleted: ten buckets half dead. Background copygc is off.
+    /// A store on ``StoreFixtures/small`` fragmented by ``StoreFixtures/fragment(_:seed:)``
+    /// (ten buckets half dead), background copygc off.
     static func fragmented(seed: UInt64) throws -> (ZoneStore, [StoreKey: [UInt8]]) {
-        let device = try StoreFixtures.device()
-        try ZoneStore.format(device)
-        let store = try ZoneStore.open(device, options: StoreFixtures.options(copygcOnDemand: false))
-        var model: [StoreKey: [UInt8]] = [:]
-        for index in 0..<40 {
-            let key = StoreKey("k\(index)")
-            let value = StoreFixtures.value(seed: seed &+ UInt64(index), count: 12 << 10)
-            try store.put(key, value, durability: .buffered)
-            model[key] = value
-        }
-        for index in stride(from: 0, to: 40, by: 2) {
-            try store.delete(StoreKey("k\(index)"), durability: .buffered)
-            model[StoreKey("k\(index)")] = nil
-        }
-        try store.sync()
-        return (store, model)
+        let (_, store) = try StoreFixtures.store(options: StoreFixtures.options(copygcOnDemand: false))
+        return (store, try StoreFixtures.fragment(store, seed: seed))
     }
 
     @Test("maxVictims bounds the pass; progress follows it; every value survives")

@@ -76,19 +76,7 @@ import ZonedStorage
         let device = GatedDevice(try StoreFixtures.device())
         try ZoneStore.format(device)
         let store = try ZoneStore.open(device, options: StoreFixtures.options(copygcOnDemand: false))
-        // Fragment: fill buckets, then delete every other value.
-        var model: [StoreKey: [UInt8]] = [:]
-        for index in 0..<40 {
-            let key = StoreKey("k\(index)")
-            let value = StoreFixtures.value(seed: seed &+ UInt64(index), count: 12 << 10)
-            try store.put(key, value, durability: .buffered)
-            model[key] = value
-        }
-        for index in stride(from: 0, to: 40, by: 2) {
-            try store.delete(StoreKey("k\(index)"), durability: .buffered)
-            model[StoreKey("k\(index)")] = nil
-        }
-        try store.sync()
+        let model = try StoreFixtures.fragment(store, seed: seed)
 
         let passHeld = device.arm { $0.thread == "gc" && ($0.kind == .write || $0.kind == .append) }
         let passResult = Mutex<Result<CopygcReport, StoreError>?>(nil)
