@@ -5,8 +5,8 @@ import CXXHash
 ///
 /// Why xxHash: it is one of bcachefs's own checksum types (`xxhash`, next to crc32c and crc64),
 /// XXH3 runs at memory speed (tens of GB/s; the shim in `CXXHash` uses libxxhash's AVX2/AVX-512
-/// dispatcher when the library has it, about 4× its SSE2 code on data in cache), 64 bits make an undetected random corruption vanishingly unlikely
-/// (2⁻⁶⁴, against 2⁻³² for a CRC-32C), and Debian ships it as `libxxhash-dev`, maintained
+/// dispatcher when the library has it, about 4× its SSE2 code on data in cache), 64 bits make
+/// an undetected random corruption vanishingly unlikely (2⁻⁶⁴, against 2⁻³² for a CRC-32C), and Debian ships it as `libxxhash-dev`, maintained
 /// upstream by its author (Yann Collet) and used by zstd, RocksDB and btrfs-progs.
 enum Checksum {
     /// XXH3-64 of `bytes`.
