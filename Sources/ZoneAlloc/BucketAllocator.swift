@@ -420,7 +420,7 @@ public final class BucketAllocator: Sendable {
         for bucket in aftermath.toFinish {
             do { try finishZone(bucket) } catch { firstError = firstError ?? error }
         }
-        for bucket in aftermath.toReclaim { reclaim(bucket) }
+        if !aftermath.toReclaim.isEmpty { reclaim(aftermath.toReclaim) }
         if aftermath.released { waiter.signal() }
         return firstError
     }
@@ -663,24 +663,20 @@ public final class BucketAllocator: Sendable {
         waiter.signal()
     }
 
-    /// Resets an emptied bucket now, best effort: if it fails the bucket stays `needsReset` and
-    /// the allocation path tries again.
+    /// Resets an emptied bucket now, best effort, as the batch form below does.
     func reclaim(_ bucket: BucketIndex) {
-        guard let generation = state.withLock({ $0.claimForReset(bucket) }) else { return }
-        try? reset(bucket, to: generation)
+        reclaim([bucket])
     }
 
-    /// Resets several emptied buckets, best effort, as ``reclaim(_:)`` does one by one, but with
-    /// their new generations made durable together (one ``BucketGenerationStore/persist(_:)``
-    /// call, one journal commit in the store) before any of their zones is reset.
+    /// Resets emptied buckets now, best effort: their new generations are made durable together
+    /// (one ``BucketGenerationStore/persist(_:)`` call, one journal commit in the store) before
+    /// any of their zones is reset. If that fails, or a reset fails, the bucket stays
+    /// `needsReset` and the allocation path tries again.
     func reclaim(_ buckets: [BucketIndex]) {
         let claimed = state.withLock { state in
             buckets.compactMap { bucket in state.claimForReset(bucket).map { (bucket: bucket, generation: $0) } }
         }
-        guard claimed.count > 1 else {
-            if let only = claimed.first { try? reset(only.bucket, to: only.generation) }
-            return
-        }
+        guard !claimed.isEmpty else { return }
         do {
             try generationStore.persist(claimed)
         } catch {
