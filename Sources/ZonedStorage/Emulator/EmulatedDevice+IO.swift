@@ -106,8 +106,7 @@ extension EmulatedDevice {
         if failed {
             // An injected media error fails the request at its first piece (after that piece's
             // zone was implicitly opened); nothing is written, no later piece is tried.
-            try writeWithInjectedFault(pieces[0], totalCount: count)
-            return
+            try writeWithInjectedFault(pieces[0], operation: "write of \(count) bytes", append: false)
         }
         // Pieces are applied in order, those of one zone together (under that zone's lock): a
         // refused piece leaves the earlier ones written, and the later ones are still tried.
@@ -155,23 +154,33 @@ extension EmulatedDevice {
         geometry.maxTransferBytes ?? profile.defaultMaxTransferBytes
     }
 
-    /// A write whose first request meets an injected media error.
-    private func writeWithInjectedFault(_ piece: BlockLayerRequests.Piece, totalCount: Int) throws(ZonedStorageError) {
+    /// A write or zone append whose first request meets an injected media error: a sequential
+    /// zone checks the request as usual (a refusal wins), then records the failed write.
+    private func writeWithInjectedFault(
+        _ piece: BlockLayerRequests.Piece,
+        operation: String,
+        append: Bool
+    ) throws(ZonedStorageError) -> Never {
         let index = Int(piece.offset / geometry.zoneSize)
         let fault = ZoneRefusal(errno: .ioError, reason: "injected write fault (medium error); nothing was written")
         if index >= geometry.conventionalZones {
             let refusal: ZoneRefusal = state.withLock { state in
                 do throws(ZoneRefusal) {
-                    _ = try state.machine.beginWrite(zone: index, at: piece.offset, length: piece.length, append: false)
+                    _ = try state.machine.beginWrite(
+                        zone: index,
+                        at: piece.offset,
+                        length: piece.length,
+                        append: append
+                    )
                     state.machine.failWrite(zone: index)
                     return fault
                 } catch {
                     return error
                 }
             }
-            throw error(refusal, operation: "write of \(totalCount) bytes", zone: index, offset: piece.offset)
+            throw error(refusal, operation: operation, zone: index, offset: piece.offset)
         }
-        throw error(fault, operation: "write of \(totalCount) bytes", zone: index, offset: piece.offset)
+        throw error(fault, operation: operation, zone: index, offset: piece.offset)
     }
 
     public func append(_ bytes: UnsafeRawBufferPointer, toZoneAt zoneStart: UInt64) throws(ZonedStorageError) -> UInt64
@@ -209,25 +218,12 @@ extension EmulatedDevice {
                 offset: zoneStart
             )
         }
-        let failed = try countWrite("zone append")
-        if failed {
-            let refusal: ZoneRefusal = state.withLock { state in
-                do throws(ZoneRefusal) {
-                    _ = try state.machine.beginWrite(zone: index, at: zoneStart, length: UInt64(count), append: true)
-                    state.machine.failWrite(zone: index)
-                    return ZoneRefusal(
-                        errno: .ioError,
-                        reason: "injected write fault (medium error); nothing was written"
-                    )
-                } catch {
-                    return error
-                }
-            }
-            throw error(refusal, operation: "zone append of \(count) bytes", zone: index, offset: zoneStart)
-        }
         // A zone append is never split (bio_split refuses REQ_OP_ZONE_APPEND); one that is too
         // large for the device is refused whole (item 28).
         let piece = BlockLayerRequests.Piece(offset: zoneStart, length: UInt64(count), bio: 0)
+        if try countWrite("zone append") {
+            try writeWithInjectedFault(piece, operation: "zone append of \(count) bytes", append: true)
+        }
         let results = try unsafe writeSequential(zone: index, pieces: [piece][...], bytes: bytes, append: true)
         switch results[0] {
         case .success(let at): return at
