@@ -146,7 +146,6 @@ extension ZoneStore {
             return found
         }
         var moved: UInt64 = 0
-        var last: UInt64?
         var unreadable = 0
         for (key, id, position, extent) in candidates {
             let data: [UInt8]
@@ -166,30 +165,17 @@ extension ZoneStore {
                 collector.markDead(pointers)
                 continue
             }
-            collector.recordWrites(
-                owner: ownerID,
-                keys: [IndexEntry.backpointerKey(id: id, extent: position)],
-                pointers: [pointer],
-                hint: .copygc
-            )
-            let sequence = state.withLock { state -> UInt64? in
-                guard !state.closed, var entry = state.index[key], entry.id == id, position < entry.extents.count,
-                    entry.extents[position].pointer == extent.pointer
-                else { return nil }
-                entry.extents[position].pointer = pointer
-                let sequence = journal.append(.put(key: key, entry: entry, moved: true))
-                entry.version = sequence
-                _ = state.replace(key, with: entry)
-                return sequence
-            }
-            guard let sequence else {
+            let backpointerKey = IndexEntry.backpointerKey(id: id, extent: position)
+            collector.recordWrites(owner: ownerID, keys: [backpointerKey], pointers: [pointer], hint: .copygc)
+            // Swapped in only if the key still points there, as copygc's own moves are.
+            let move = ExtentMove(key: backpointerKey, from: extent.pointer, to: pointer)
+            guard relocate([move])[0] else {
                 collector.markDead([pointer])
                 continue
             }
-            last = sequence
             moved += UInt64(pointer.byteCount)
         }
-        if let last { try journal.commit(through: last) }
+        if moved > 0 { try journal.commit(through: journal.lastSequence) }
         if unreadable == 0 { readOnlyDataLeft.store(false, ordering: .relaxed) }
         if moved > 0 { logger.info("moved \(moved) bytes out of read-only zones \(zones.sorted())") }
         return moved
