@@ -14,6 +14,9 @@ import ZoneStore
         var run = try StoreFaultRun(seed: UInt64(seed) &* 2_654_435_761 &+ 11)
         let report = try run.run()
         print("fault run \(report)")
+        // The run must really have met faults, or "nothing lost" says nothing.
+        #expect(report.powerLosses > 0 && report.readFaults + report.writeFaults + report.flushFaults > 0, "\(report)")
+        #expect(report.operations > report.succeeded, "no operation met a fault: \(report)")
         #expect(report.acknowledgedLost == 0, "\(report)")
         #expect(report.wrongData == 0, "\(report)")
         #expect(report.problems.isEmpty, "seed \(report.seed): \(report.problems.prefix(8).joined(separator: "\n"))")
