@@ -14,6 +14,7 @@ struct EmulatorProfileImageTests {
     /// did not write.
     enum Header {
         static let version = 8
+        static let dataOffset = 72
         static let profile = 144
         static let checksumV1 = 144
         static let checksumV2 = 152
@@ -48,6 +49,33 @@ struct EmulatorProfileImageTests {
         try handle.write(contentsOf: Data(bytes))
     }
 
+    /// Rewrites the image at `path` as an older zonealloc wrote it: `version` in the header,
+    /// the data offset of that version (the device's bytes moved there), and for version 1 no
+    /// profile field and the checksum at 144.
+    static func downgrade(_ path: String, to version: UInt64, zoneCount: Int) throws {
+        var header = try readHeader(path)
+        let oldOffset = get(header, Header.dataOffset, width: 8)
+        let newOffset = (4096 + 32 * UInt64(zoneCount) + 4095) / 4096 * 4096
+        let url = URL(fileURLWithPath: path)
+        let handle = try FileHandle(forUpdating: url)
+        defer { try? handle.close() }
+        try handle.seek(toOffset: oldOffset)
+        let data = try handle.readToEnd() ?? Data()
+        try handle.truncate(atOffset: newOffset)
+        try handle.seek(toOffset: newOffset)
+        try handle.write(contentsOf: data)
+        put(&header, Header.version, version, width: 4)
+        put(&header, Header.dataOffset, newOffset, width: 8)
+        if version == 1 {
+            for i in 144..<160 { header[i] = 0 }
+            put(&header, Header.checksumV1, fnv1a(header[0..<144]), width: 8)
+        } else {
+            put(&header, Header.checksumV2, fnv1a(header[0..<152]), width: 8)
+        }
+        try handle.seek(toOffset: 0)
+        try handle.write(contentsOf: Data(header))
+    }
+
     static func geometry(_ profile: Profile) -> EmulatedGeometry {
         TestDevices.geometry(
             zones: 8,
@@ -63,7 +91,7 @@ struct EmulatorProfileImageTests {
             let path = directory.file("\(profile).img")
             let created = try EmulatedDevice.create(at: path, geometry: Self.geometry(profile), profile: profile)
             try created.close()
-            #expect(Self.get(try Self.readHeader(path), Header.version, width: 4) == 2)
+            #expect(Self.get(try Self.readHeader(path), Header.version, width: 4) == 3)
             #expect(Self.get(try Self.readHeader(path), Header.profile, width: 4) == UInt64(profile.imageCodeForTests))
 
             let device = try EmulatedDevice.open(at: path)
@@ -87,21 +115,18 @@ struct EmulatorProfileImageTests {
     func versionOneImage() throws {
         try withTemporaryDirectory { directory in
             let path = directory.file("v1.img")
-            let created = try EmulatedDevice.create(at: path, geometry: Self.geometry(.nullBlk))
-            try created.writeBlocks(1, 2)
+            let geometry = Self.geometry(.nullBlk)
+            let created = try EmulatedDevice.create(at: path, geometry: geometry)
+            let written = try created.writeBlocks(1, 2)
             try created.close()
-            // Rewrite the header as version 1 wrote it: no profile field, checksum at 144.
-            var header = try Self.readHeader(path)
-            Self.put(&header, Header.version, 1, width: 4)
-            for i in 144..<160 { header[i] = 0 }
-            Self.put(&header, Header.checksumV1, Self.fnv1a(header[0..<144]), width: 8)
-            try Self.writeHeader(path, header)
+            try Self.downgrade(path, to: 1, zoneCount: geometry.zoneCount)
 
             let device = try EmulatedDevice.open(at: path)
             #expect(device.profile == .nullBlk)
             #expect(device.info.vendorID == "zonealloc emulated")
             #expect(device.peek(1).condition == .implicitOpen)
             #expect(device.peek(1).writePointer == device.peek(1).start + 8192)
+            #expect(try device.read(count: written.count, at: device.peek(1).start) == written)
             try device.writeBlocks(1)
             try device.close()
             let after = try Self.readHeader(path)
@@ -110,6 +135,35 @@ struct EmulatorProfileImageTests {
             let reopened = try EmulatedDevice.open(at: path)
             defer { try? reopened.close() }
             #expect(reopened.peek(1).writePointer == reopened.peek(1).start + 12288)
+        }
+    }
+
+    @Test("new images keep the data 2 MiB-aligned (version 3); a version-2 image keeps its 4 KiB-aligned data")
+    func dataOffsetByVersion() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory.file("v2.img")
+            let geometry = Self.geometry(.zns)
+            let created = try EmulatedDevice.create(at: path, geometry: geometry, profile: .zns)
+            let first = try created.writeBlocks(1, 3, tag: 7)
+            try created.close()
+            let header = try Self.readHeader(path)
+            #expect(Self.get(header, Header.version, width: 4) == 3)
+            let aligned = Self.get(header, Header.dataOffset, width: 8)
+            #expect(aligned >= 4096 + 32 * UInt64(geometry.zoneCount) && aligned % (2 << 20) == 0)
+
+            try Self.downgrade(path, to: 2, zoneCount: geometry.zoneCount)
+            let device = try EmulatedDevice.open(at: path)
+            #expect(device.profile == .zns)
+            let start = device.peek(1).start
+            #expect(try device.read(count: first.count, at: start) == first)
+            let second = try device.writeBlocks(1, 2, tag: 9)
+            try device.close()
+            let after = try Self.readHeader(path)
+            #expect(Self.get(after, Header.version, width: 4) == 2, "reopening does not upgrade the image")
+            #expect(Self.get(after, Header.dataOffset, width: 8) == 8192)
+            let reopened = try EmulatedDevice.open(at: path)
+            defer { try? reopened.close() }
+            #expect(try reopened.read(count: first.count + second.count, at: start) == first + second)
         }
     }
 
@@ -127,11 +181,11 @@ struct EmulatorProfileImageTests {
             #expect(unknown?.message.contains("profile number 7 is unknown") == true)
 
             Self.put(&header, Header.profile, 0, width: 4)
-            Self.put(&header, Header.version, 3, width: 4)
+            Self.put(&header, Header.version, 4, width: 4)
             Self.put(&header, Header.checksumV2, Self.fnv1a(header[0..<152]), width: 8)
             try Self.writeHeader(path, header)
             let newer = #expect(throws: ZonedStorageError.self) { try EmulatedDevice.open(at: path) }
-            #expect(newer?.message.contains("format version is 3") == true)
+            #expect(newer?.message.contains("format version is 4") == true)
         }
     }
 

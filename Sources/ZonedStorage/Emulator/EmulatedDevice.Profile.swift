@@ -150,7 +150,7 @@ extension EmulatedDevice {
             }
         }
 
-        /// The profile's number in the image header (format version 2).
+        /// The profile's number in the image header (format versions 2 and 3).
         var imageCode: UInt32 {
             switch self {
             case .nullBlk: 0

@@ -1,17 +1,18 @@
-/// The on-disk layout of an emulated device image (version 2; version 1 is read too), all
+/// The on-disk layout of an emulated device image (version 3; versions 1 and 2 are read too), all
 /// integers little-endian:
 ///
 /// ```
 /// offset 0      header block (4096 bytes)
 ///   0   8  magic "ZAEMUIMG"
-///   8   4  format version (2; 1 for images made before profiles existed)
+///   8   4  format version (3; 2 for images made before the data offset was aligned to 2 MiB,
+///          1 for images made before profiles existed)
 ///  12   4  clean flag: 1 = closed cleanly (rows hold live conditions), 0 = in use or crashed
 ///  16   8  zone count            24  8  zone size          32  8  zone capacity
 ///  40   4  conventional zones    44  4  logical block      48  4  physical block
 ///  52   4  max open (0 = none)   56  4  max active         60  4  zone write granularity
 ///  64   8  max zone append bytes 72  8  data offset (bytes from the start of the file)
 ///  80  64  vendor string, NUL padded
-/// version 2:
+/// versions 2 and 3:
 /// 144   4  profile: 0 = nullblk, 1 = zns, 2 = zbc (EmulatedDevice.Profile)
 /// 148   4  largest request in 512-byte sectors (EmulatedGeometry.maxTransferBytes); 0 = the
 ///          profile's default (images written before the field existed hold 0)
@@ -21,23 +22,29 @@
 /// 4096     zone table: one 32-byte row per zone
 ///   0  1 condition (kernel value)  1  1 flags (bit 0: finished)   2  6 reserved
 ///   8  8 write pointer (absolute)  16 8 data end (absolute)       24 8 FNV-1a 64 of bytes 0..<24
-/// data offset (4096-aligned, after the table): the device's bytes, sparse; the file may end
-///          before the device does (new images end at the data offset and grow as zones are
-///          written): bytes past its end read as zeros.
+/// data offset (after the table; version 3: a multiple of 2 MiB, versions 1 and 2: of 4096): the
+///          device's bytes, sparse; the file may end before the device does (new images end at
+///          the data offset and grow as zones are written): bytes past its end read as zeros.
 /// ```
+///
+/// Version 3 aligns the data to 2 MiB so that device offsets aligned to a power of two are
+/// aligned the same way in the file, up to the page cache's largest folio. Linux (ext4 since
+/// 6.16, XFS earlier) caches a file in large folios only at naturally aligned file offsets: with
+/// the data 4 KiB past an alignment, sequential 64 KiB writes into the image ran at 0.72 of the
+/// speed of the same writes at aligned offsets (Linux 6.18, ext4).
 ///
 /// While a process has the image open, the clean flag is 0 and the rows hold the *durable* state
 /// (what a power loss at that moment would leave: flushed data, open zones as closed). On a
 /// clean close the rows hold the live state, including explicitly open zones, and the flag is 1.
 ///
-/// New images are written as version 2. An image keeps the version it was created with when it
+/// New images are written as version 3. An image keeps the version it was created with when it
 /// is reopened, so a version-1 image stays readable by the zonealloc that made it.
 enum EmulatedImageFormat {
     static let magic: [UInt8] = Array("ZAEMUIMG".utf8)
     /// The version new images are written in.
-    static let version: UInt32 = 2
+    static let version: UInt32 = 3
     /// The versions this code reads.
-    static let readableVersions: ClosedRange<UInt32> = 1...2
+    static let readableVersions: ClosedRange<UInt32> = 1...3
     static let headerSize = 4096
     static let rowSize = 32
 
@@ -59,9 +66,17 @@ enum EmulatedImageFormat {
         var dataOffset: UInt64
     }
 
-    static func dataOffset(zoneCount: Int) -> UInt64 {
+    /// The alignment of the data offset in images of `version`: 2 MiB from version 3 on.
+    static func dataAlignment(version: UInt32) -> UInt64 {
+        version >= 3 ? 2 << 20 : 4096
+    }
+
+    /// Where the device's bytes start in an image of `version` with `zoneCount` zones: the first
+    /// multiple of ``dataAlignment(version:)`` after the zone table.
+    static func dataOffset(zoneCount: Int, version: UInt32 = version) -> UInt64 {
         let end = UInt64(headerSize + rowSize * zoneCount)
-        return (end + 4095) / 4096 * 4096
+        let alignment = dataAlignment(version: version)
+        return (end + alignment - 1) / alignment * alignment
     }
 
     static func fnv1a(_ bytes: ArraySlice<UInt8>) -> UInt64 {
