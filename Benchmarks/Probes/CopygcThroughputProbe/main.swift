@@ -3,7 +3,7 @@
 // bytes, side by side in one run.
 //
 //   CopygcThroughputProbe [directory] [MiB filled] [rounds] [size=KiB] [live=percent] [zone=MiB]
-//                         [target=ratio] [verbose] [no-warmup] [trace]
+//                         [target=ratio] [verbose] [no-warmup] [trace] [prefault=MiB]
 //
 // Store round: a fresh store (zones of 128 MiB unless `zone=` says otherwise) is filled with
 // `MiB filled` of values of `size` (64 KiB by default), then every other value (`live=50`: half
@@ -25,6 +25,10 @@
 // device copy's CPU seconds per byte over copygc's: steadier on a loaded machine, blind to
 // fsync waits), and a `RESULT` line against issue 7's target:
 // copygc ≥ 0.8 × the device copy.
+//
+// Before each timed section the probe touches some fresh memory and frees it (`prefault=`,
+// GuestMemoryPrefault): on a virtual machine that hands freed memory back to its host, the page
+// cache a round fills would otherwise pay host page faults at random, on either side.
 
 import ProbeSupport
 import ZoneAlloc
@@ -46,6 +50,7 @@ let target = arguments.options["target"].flatMap { Double($0) } ?? 0.8
 let verbose = arguments.has("verbose")
 /// Marks the copygc passes on stderr (one `write` each), to find them in an strace.
 let trace = arguments.has("trace")
+let prefault = GuestMemoryPrefault(arguments, volume: filledMebibytes << 20)
 
 guard valueSize > 0, valueSize % 4096 == 0, UInt64(valueSize) <= zoneSize / 4 else {
     print("CopygcThroughputProbe: size= must be a multiple of 4 (KiB) and at most a quarter of a zone")
@@ -103,6 +108,7 @@ func copygcRound() throws -> Moved {
     }
     try store.sync()
     var moved = Moved(bytes: 0, seconds: 0, passes: 0, victims: 0)
+    prefault.run()
     let cpu = Measure.cpuSeconds()
     if trace { _ = write(2, "copygc-start\n", 13) }
     let start = ContinuousClock.now
@@ -155,6 +161,7 @@ func deviceCopyRound(bytes: Int) throws -> Double {
     let destination = first + UInt64(filledZones + 1) * zoneSize
     var buffer = [UInt8](repeating: 0, count: valueSize)
     let chunks = bytes / valueSize
+    prefault.run()
     let cpu = Measure.cpuSeconds()
     let seconds = try Measure.seconds {
         try buffer.withUnsafeMutableBytes { raw in
@@ -189,6 +196,7 @@ func fileCopyRound(bytes: Int) throws -> Double {
     let target = try PlainFile(creating: targetPath)
     var buffer = [UInt8](repeating: 0, count: valueSize)
     let chunks = bytes / valueSize
+    prefault.run()
     return try Measure.seconds {
         try buffer.withUnsafeMutableBytes { raw in
             for chunk in 0..<chunks {
@@ -202,7 +210,8 @@ func fileCopyRound(bytes: Int) throws -> Double {
 
 print(
     "copygc of \(Format.size(valueSize)) values: \(values) values (\(filledMebibytes) MiB) filled, \(livePercent)% "
-        + "left live, zones of \(zoneSize >> 20) MiB, \(rounds) rounds, in \(directory); \(Measure.machine())"
+        + "left live, zones of \(zoneSize >> 20) MiB, \(rounds) rounds, in \(directory), "
+        + "\(prefault.description); \(Measure.machine())"
 )
 do {
     // A warm-up round of each, not counted: the first rounds in a process pay for faulting in

@@ -4,7 +4,7 @@
 //
 //   StoreThroughputProbe [directory] [MiB per round] [rounds] [size=KiB] [target=ratio]
 //                        [volatile|write-through] [writeback=KiB] [warmup=MiB]
-//                        [verbose] [device] [durable-each]
+//                        [verbose] [device] [durable-each] [prefault=MiB]
 //
 // Each round writes the same volume both ways (alternating which goes first) and ends with the
 // data durable: the store's puts are buffered (`.buffered`) and followed by `sync()` (journal
@@ -23,6 +23,10 @@
 // The emulated device's write cache is `volatile` by default (NVMe/SCSI with a write cache: data
 // is kept in the emulator's memory until written back, then fsynced by `flush`);
 // `write-through` models null_blk's default, where every write goes to the image at once.
+//
+// Before each timed section the probe touches some fresh memory and frees it (`prefault=`,
+// GuestMemoryPrefault): on a virtual machine that hands freed memory back to its host, the page
+// cache a round fills would otherwise pay host page faults at random, on either side.
 
 import ProbeSupport
 import ZoneStore
@@ -43,6 +47,7 @@ let writeback =
     arguments.options["writeback"].flatMap { Int($0) }.map { $0 << 10 }
     ?? EmulatedDevice.Options().writebackThreshold
 let warmupMebibytes = arguments.integer("warmup", default: mebibytes)
+let prefault = GuestMemoryPrefault(arguments, volume: mebibytes << 20)
 let verbose = arguments.has("verbose")
 /// Issue 7's targets by value size.
 let target: Double =
@@ -83,6 +88,7 @@ func storeRound(mebibytes: Int, durableEach: Bool = false) throws -> Double {
     try ZoneStore.format(device)
     let store = try ZoneStore.open(device, options: OpenOptions(logger: quietLogger()))
     let keys = (0..<count).map { StoreKey("v\($0)") }
+    prefault.run()
     let cpu = Measure.cpuSeconds()
     let start = ContinuousClock.now
     for key in keys { try store.put(key, value, durability: durableEach ? .durable : .buffered) }
@@ -108,6 +114,7 @@ func deviceRound(mebibytes: Int) throws -> Double {
     let zones = Int(UInt64(count * valueSize) / zoneSize) + 2
     let geometry = EmulatedGeometry(zoneCount: zones, zoneSize: zoneSize, logicalBlockSize: 4096)
     let device = try EmulatedDevice.create(at: path, geometry: geometry, options: deviceOptions, overwrite: true)
+    prefault.run()
     let seconds = try Measure.seconds {
         try value.withUnsafeBytes { raw in
             for index in 0..<count { try device.write(raw, at: UInt64(index * valueSize)) }
@@ -125,6 +132,7 @@ func pwriteRound(mebibytes: Int) throws -> Double {
     let path = "\(directory)/pwrite-probe-\(getpid()).bin"
     defer { PlainFile.remove(path) }
     let file = try PlainFile(creating: path)
+    prefault.run()
     let cpu = Measure.cpuSeconds()
     let start = ContinuousClock.now
     try value.withUnsafeBytes { raw in
@@ -146,8 +154,8 @@ func rate(_ seconds: Double) -> String { Format.right(Format.rate(bytes: bytes, 
 
 print(
     "put \(size) values: \(bytes / valueSize) values (\(bytes >> 20) MiB) per round, \(rounds) rounds, in "
-        + "\(directory), emulated write cache \(cacheMode.rawValue), write-back threshold \(writeback >> 10) KiB; "
-        + Measure.machine()
+        + "\(directory), emulated write cache \(cacheMode.rawValue), write-back threshold \(writeback >> 10) KiB, "
+        + "\(prefault.description); " + Measure.machine()
 )
 do {
     if warmupMebibytes > 0 {
