@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 
 /// Inspection for tests: the zone state without the side effects of a zone report.
@@ -22,5 +23,25 @@ extension EmulatedDevice {
     /// Other profiles ignore it.
     package func setImplicitCloseCursor(_ index: Int) {
         state.withLock { $0.machine.setImplicitCloseCursor(index) }
+    }
+}
+
+extension EmulatedDevice {
+    /// Runs `body` with the background discarder held: reset zones keep their blocks in the
+    /// image until `body` returns, so a test can act between a reset and its hole punch.
+    package func withDiscardsHeld<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
+        discarder.suspend()
+        defer { discarder.resume() }
+        return try body()
+    }
+
+    /// Zones whose file blocks a reset left to punch out.
+    package var pendingDiscards: Set<Int> {
+        stripes.reduce(into: []) { zones, stripe in zones.formUnion(stripe.data.withLock { $0.discardPending }) }
+    }
+
+    /// Waits until the background discarder has run what was queued before this call.
+    package func waitForDiscards() {
+        discarder.sync {}
     }
 }

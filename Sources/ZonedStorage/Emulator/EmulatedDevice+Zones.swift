@@ -159,6 +159,7 @@ extension EmulatedDevice {
             if let flushFailure { throw flushFailure }
             return
         }
+        punchAllPending()
         if let flushFailure {
             try? fd.close()
             throw flushFailure

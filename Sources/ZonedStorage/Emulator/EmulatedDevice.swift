@@ -1,3 +1,4 @@
+import Dispatch
 import Synchronization
 import SystemPackage
 
@@ -59,6 +60,10 @@ public final class EmulatedDevice: ZonedDevice {
         var pendingBlocks: [Int: [UInt64: [UInt8]]] = [:]
         /// Memory backing store: chunks by absolute chunk index.
         var chunks: [UInt64: [UInt8]] = [:]
+        /// Zones of an image file reset since their file blocks were last punched out: the
+        /// discarder punches them in the background, and a write to one of them punches it
+        /// first (``EmulatedDevice/punchIfPending(_:zone:)``).
+        var discardPending: Set<Int> = []
     }
 
     final class Stripe: Sendable {
@@ -71,6 +76,9 @@ public final class EmulatedDevice: ZonedDevice {
     /// Serialises writes of the image's zone table so rows land in the order their snapshots
     /// were taken (lock order: stripe → persistLock → state).
     let persistLock = Mutex(())
+    /// Punches the file blocks of reset zones out of the image, off the caller's path
+    /// (``backingDiscard(_:zone:)``).
+    let discarder = DispatchQueue(label: "zonealloc.emulator.discard")
 
     enum Backing: Sendable {
         case none

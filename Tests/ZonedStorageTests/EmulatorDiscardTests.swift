@@ -1,0 +1,77 @@
+import Glibc
+import Testing
+import ZoneAllocTestSupport
+import ZonedStorage
+
+/// A reset frees the zone's blocks in the image file (a hole punch) in the background; the
+/// reset itself returns once the zone is durably EMPTY.
+@Suite("Emulated device: reset zones are punched out of the image in the background")
+struct EmulatorDiscardTests {
+    static let geometry = TestDevices.geometry(zones: 6, conventional: 1)
+
+    /// Bytes the file system has allocated to the file at `path`.
+    static func allocatedBytes(_ path: String) throws -> Int {
+        var info = stat()
+        let result = stat(path, &info)
+        try #require(result == 0, "stat \(path) failed: errno \(errno)")
+        return Int(info.st_blocks) * 512
+    }
+
+    @Test("the blocks of a reset zone are freed, by the discarder or at the latest by close")
+    func resetFreesBlocks() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory.file("discard.img")
+            let device = try EmulatedDevice.create(at: path, geometry: Self.geometry)
+            for zone in 1...4 { try device.fill(zone) }
+            try device.flush()
+            let filled = try Self.allocatedBytes(path)
+            let zoneBytes = Int(device.info.zoneSize)
+
+            try device.resetZone(2)
+            device.waitForDiscards()
+            #expect(device.pendingDiscards.isEmpty)
+            let afterOne = try Self.allocatedBytes(path)
+            #expect(filled - afterOne >= zoneBytes, "the discarder did not free zone 2's blocks")
+
+            let punchedAtClose = try device.withDiscardsHeld {
+                try device.resetZone(3)
+                return device.pendingDiscards
+            }
+            #expect(punchedAtClose == [3])
+            try device.withDiscardsHeld {
+                try device.resetZone(4)
+                try device.close()
+            }
+            #expect(filled - (try Self.allocatedBytes(path)) >= 3 * zoneBytes, "close left zone 3 or 4 allocated")
+
+            let reopened = try EmulatedDevice.open(at: path)
+            defer { try? reopened.close() }
+            #expect(reopened.conditions[1...4] == [.full, .empty, .empty, .empty])
+        }
+    }
+
+    @Test("data written to a zone between its reset and the hole punch is kept")
+    func writeBeforePunchIsKept() throws {
+        try withTemporaryDirectory { directory in
+            let path = directory.file("race.img")
+            let device = try EmulatedDevice.create(at: path, geometry: Self.geometry)
+            try device.fill(2)
+            try device.flush()
+            let written = try device.withDiscardsHeld {
+                try device.resetZone(2)
+                #expect(device.pendingDiscards == [2])
+                let bytes = try device.writeBlocks(2, 3, tag: 42)
+                #expect(device.pendingDiscards.isEmpty, "the write did not punch the zone first")
+                return bytes
+            }
+            device.waitForDiscards()
+            let start = device.info.zoneStart(2)
+            #expect(try device.read(count: written.count, at: start) == written)
+            try device.close()
+
+            let reopened = try EmulatedDevice.open(at: path)
+            defer { try? reopened.close() }
+            #expect(try reopened.read(count: written.count, at: start) == written)
+        }
+    }
+}
