@@ -27,7 +27,7 @@ esac
 subset='ZoneAllocTests\.ConcurrencyTests|WritePointTests/concurrentFastPathWithFolding'
 subset+='|ZoneBudgetTests/fortyHintsStayWithinBudget|EvacuationTests/(concurrentOverwriteWins|threadedOverwrites)'
 subset+='|ZoneStoreConcurrencyTests|ZoneStoreCrashTests|ZoneStoreFaultTests'
-subset+='|ChecklistAppendTests/concurrentAppends|EmulatorConcurrencyTests|EmulatorPersistenceTests/crash'
+subset+='|ChecklistAppendTests/concurrentAppends|EmulatorConcurrencyTests|EmulatorPersistenceTests/crash|EmulatorDiscardTests'
 
 filter=()
 [[ "$scope" == "--all" ]] || filter=(--filter "$subset")

@@ -4,7 +4,7 @@ import Testing
 import ZoneAllocTestSupport
 import ZonedStorage
 
-/// The profile is part of an image (format version 2); images made before profiles existed
+/// The profile is part of an image (format versions 2 and 3); images made before profiles existed
 /// (version 1) open as null_blk devices.
 @Suite("Emulator profiles in images")
 struct EmulatorProfileImageTests {
@@ -161,6 +161,12 @@ struct EmulatorProfileImageTests {
             let after = try Self.readHeader(path)
             #expect(Self.get(after, Header.version, width: 4) == 2, "reopening does not upgrade the image")
             #expect(Self.get(after, Header.dataOffset, width: 8) == 8192)
+            // The data really is at the version-2 offset in the file.
+            let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
+            try handle.seek(toOffset: 8192 + start)
+            let raw = Array(try handle.read(upToCount: first.count + second.count) ?? Data())
+            try handle.close()
+            #expect(raw == first + second)
             let reopened = try EmulatedDevice.open(at: path)
             defer { try? reopened.close() }
             #expect(try reopened.read(count: first.count + second.count, at: start) == first + second)

@@ -1,9 +1,14 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// How much guest memory a probe touches before each timed section
 /// (``Measure/prefaultGuestMemory(bytes:)``), from the `prefault=MiB` option.
 ///
-/// By default it is twice the volume a timed section writes plus 256 MiB when the machine hands
-/// free memory back to its host (``Measure/freePageReporting()``), and nothing otherwise;
-/// `prefault=0` turns it off, `prefault=N` touches N MiB.
+/// By default it is twice the volume a timed section writes plus 256 MiB, at most half of the
+/// memory available, when the machine hands free memory back to its host
+/// (``Measure/freePageReporting()``), and nothing otherwise; `prefault=0` turns it off,
+/// `prefault=N` touches N MiB.
 public struct GuestMemoryPrefault: Sendable {
     /// Bytes touched before each timed section.
     public let bytes: Int
@@ -15,8 +20,17 @@ public struct GuestMemoryPrefault: Sendable {
     ///   - volume: bytes one timed section writes.
     public init(_ arguments: ProbeArguments, volume: Int) {
         reporting = Measure.freePageReporting()
-        let automatic = reporting ? 2 * volume + (256 << 20) : 0
-        bytes = arguments.options["prefault"].flatMap { Int($0) }.map { max(0, $0) << 20 } ?? automatic
+        let available = Measure.availableMemory() ?? Int.max
+        let automatic = reporting ? min(2 * volume + (256 << 20), available / 2) : 0
+        if let text = arguments.options["prefault"] {
+            guard let mebibytes = Int(text), mebibytes >= 0 else {
+                print("prefault=\(text): give the MiB of memory to touch before each timed section (0 for none)")
+                exit(64)
+            }
+            bytes = mebibytes << 20
+        } else {
+            bytes = automatic
+        }
     }
 
     /// Touches and frees ``bytes`` of memory.

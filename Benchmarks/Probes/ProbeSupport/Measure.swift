@@ -90,6 +90,15 @@ public enum Measure {
         munmap(memory, bytes)
     }
 
+    /// `MemAvailable` of /proc/meminfo in bytes, or nil where there is none.
+    public static func availableMemory() -> Int? {
+        guard let text = try? readText("/proc/meminfo"),
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
+            let kibibytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { return nil }
+        return kibibytes << 10
+    }
+
     /// Whether a virtio balloon device with free page reporting (feature bit 5) is present: the
     /// guest hands free memory back to the host (see ``prefaultGuestMemory(bytes:)``).
     public static func freePageReporting() -> Bool {

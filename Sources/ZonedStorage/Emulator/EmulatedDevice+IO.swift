@@ -232,6 +232,16 @@ extension EmulatedDevice {
         }
     }
 
+    /// Refuses `operation` once ``close()`` has begun. Called with a stripe lock held: close()
+    /// takes every stripe lock after setting the flag and before it closes the image, so an
+    /// operation that passed its first check before close() began cannot reach the image's
+    /// descriptor after it was closed (or its number reused).
+    func checkNotClosed(_ operation: String) throws(ZonedStorageError) {
+        try state.withLock { (state) throws(ZonedStorageError) in
+            if state.closed { throw closedError(operation) }
+        }
+    }
+
     private func countWrite(_ operation: String) throws(ZonedStorageError) -> Bool {
         try state.withLock { (state) throws(ZonedStorageError) -> Bool in
             if state.closed { throw closedError(operation) }
@@ -249,6 +259,7 @@ extension EmulatedDevice {
     ) throws(ZonedStorageError) {
         guard backing.storesData else { return }
         try stripe(for: index).data.withLock { (data) throws(ZonedStorageError) in
+            try checkNotClosed("write")
             if options.writeCache == .writeThrough {
                 try unsafe backingWrite(&data, offset: offset, raw: bytes)
                 return
@@ -276,7 +287,7 @@ extension EmulatedDevice {
     /// refused, or rolled back by a power loss, is harmless. With a volatile cache the flushed
     /// end follows at the next ``flush()``; write-through devices move it at once.
     ///
-    /// Throws only when the backing store fails.
+    /// Throws only when the backing store fails, or when the device was closed meanwhile.
     private func writeSequential(
         zone index: Int,
         pieces: ArraySlice<BlockLayerRequests.Piece>,
@@ -284,6 +295,7 @@ extension EmulatedDevice {
         append: Bool
     ) throws(ZonedStorageError) -> [Result<UInt64, ZoneRefusal>] {
         try stripe(for: index).data.withLock { (data) throws(ZonedStorageError) -> [Result<UInt64, ZoneRefusal>] in
+            try checkNotClosed(append ? "zone append" : "write")
             let first = pieces.first!
             let total = pieces.reduce(0) { $0 + $1.length }
             if backing.storesData {

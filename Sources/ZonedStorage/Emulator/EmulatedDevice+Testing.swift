@@ -27,8 +27,10 @@ extension EmulatedDevice {
 }
 
 extension EmulatedDevice {
-    /// Runs `body` with the background discarder held: reset zones keep their blocks in the
-    /// image until `body` returns, so a test can act between a reset and its hole punch.
+    /// Runs `body` with the background discarder held, so that a test can act between a reset
+    /// and its hole punch: zones reset in `body` keep their blocks in the image until it returns,
+    /// unless `body` writes to them or closes the device (both punch at once). Calling
+    /// ``waitForDiscards()`` inside `body` would wait forever.
     package func withDiscardsHeld<T, E: Error>(_ body: () throws(E) -> T) throws(E) -> T {
         discarder.suspend()
         defer { discarder.resume() }

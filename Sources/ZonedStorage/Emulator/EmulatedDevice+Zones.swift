@@ -65,6 +65,7 @@ extension EmulatedDevice {
 
     private func manage(_ operation: ZoneOperation, zone index: Int) throws(ZonedStorageError) {
         try stripe(for: index).data.withLock { (data) throws(ZonedStorageError) in
+            try checkNotClosed("zone \(operation)")
             let refusal: ZoneRefusal? = state.withLock { state in
                 do throws(ZoneRefusal) {
                     try state.machine.apply(operation, zone: index)
@@ -79,8 +80,10 @@ extension EmulatedDevice {
             switch operation {
             case .reset:
                 data.unflushed.remove(index)
-                backingDiscard(&data, zone: index)
                 try persistDurableRows([index])
+                // Only once the reset is durable: a crash must not leave a row that still claims
+                // the data with the blocks already punched out.
+                backingDiscard(&data, zone: index)
             case .finish:
                 try persistDurableRows([index])
             case .open, .close:
@@ -99,14 +102,22 @@ extension EmulatedDevice {
                         index >= geometry.conventionalZones && state.machine.resetForResetAll(zone: index)
                     }
                 }
-                for index in reset {
-                    data.unflushed.remove(index)
-                    backingDiscard(&data, zone: index)
-                }
+                for index in reset { data.unflushed.remove(index) }
                 resetZones += reset
             }
         }
         try persistDurableRows(resetZones)
+        // The blocks go once the resets are durable (see manage), and only from zones nothing was
+        // written to since: a write that came in between keeps its zone's blocks (space, not data).
+        for index in resetZones {
+            stripe(for: index).data.withLock { data in
+                let untouched = state.withLock { state in
+                    let zone = state.machine.zones[index]
+                    return zone.condition == .empty && zone.writePointer == zoneStart(index)
+                }
+                if untouched { backingDiscard(&data, zone: index) }
+            }
+        }
     }
 
     // MARK: - Flush, close
@@ -233,6 +244,7 @@ extension EmulatedDevice {
             )
         }
         try stripe(for: index).data.withLock { (data) throws(ZonedStorageError) in
+            try checkNotClosed("setting the condition of zone \(index)")
             enum Change { case none, faulty, restored, refused(ZoneCondition) }
             let change: Change = state.withLock { state in
                 let current = state.machine.zones[index].condition
@@ -264,12 +276,12 @@ extension EmulatedDevice {
                 )
             case .restored:
                 data.unflushed.remove(index)
-                backingDiscard(&data, zone: index)
             case .faulty:
                 // The zone is finished before it turns read-only: its cached data stays readable.
                 markWrittenBack(&data, zone: index)
             }
             try persistDurableRows([index])
+            if case .restored = change { backingDiscard(&data, zone: index) }
         }
     }
 

@@ -28,7 +28,8 @@ public final class EmulatedDevice: ZonedDevice {
     /// Behaviour switches.
     public let options: Options
     /// The format version of the image's header (``EmulatedImageFormat``): images keep the
-    /// version they were created with, so an older zonealloc can still open a version-1 image.
+    /// version (and the data offset) they were created with, so the zonealloc that made a
+    /// version-1 or version-2 image can still open it.
     let imageVersion: UInt32
 
     struct State: Sendable {
