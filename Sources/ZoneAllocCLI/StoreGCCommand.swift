@@ -56,6 +56,9 @@ struct StoreGCCommand: ParsableCommand {
                     "copygc: evacuated \(report.victims.count) buckets, freed \(report.bucketsFreed), moved "
                         + "\(SizeFormatter.string(report.bytesMoved)), \(report.racesLost) races lost"
                 )
+                if let reason = report.stoppedEarly {
+                    lines.append("copygc stopped early, the rest waits for the next pass: \(reason)")
+                }
             }
             let freeBefore = before.allocator.bucketsByState[.free] ?? 0
             let freeAfter = after.allocator.bucketsByState[.free] ?? 0

@@ -218,7 +218,19 @@ extension Copygc: CopygcTrigger {
                 if report.victims.isEmpty { report.outcome = .nothingToFree(reason: refusal) }
                 break
             }
-            try evacuate(group, report: &report)
+            do throws(GCError) {
+                try evacuate(group, report: &report)
+            } catch {
+                // Writers may take every free bucket but the held-back ones while a group is
+                // moved, so the buckets it was planned with can be gone by the time copygc
+                // reserves them. What was moved stays moved and the victims not yet emptied
+                // wait for the next pass; only a pass that achieved nothing reports a failure.
+                guard Self.lostBucketsToWriters(error), report.sectorsMoved > 0 || report.bucketsFreed > 0 else {
+                    throw error
+                }
+                report.stoppedEarly = error.message
+                break
+            }
             progress?(
                 PassProgress(
                     victimsEvacuated: report.victims.count,
@@ -227,6 +239,12 @@ extension Copygc: CopygcTrigger {
                 )
             )
         }
+    }
+
+    /// Whether `error` is copygc failing to reserve a bucket (none free, or none in time).
+    static func lostBucketsToWriters(_ error: GCError) -> Bool {
+        guard error.code == .allocation, let cause = error.allocationError else { return false }
+        return cause.code == .noSpace || cause.code == .timedOut
     }
 
     // MARK: - Victim selection

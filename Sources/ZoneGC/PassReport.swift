@@ -48,6 +48,10 @@ public struct PassReport: Sendable, Hashable {
     public var freeBucketsAfter = 0
     /// Wall-clock duration.
     public var duration = Duration.zero
+    /// Why the pass stopped before its goal after moving some data, when it did: writers took
+    /// the free buckets a group of victims was to be moved into. The victims not yet emptied
+    /// stay where they are until a later pass.
+    public var stoppedEarly: String?
 
     /// Creates a report.
     public init(trigger: Trigger, outcome: Outcome) {

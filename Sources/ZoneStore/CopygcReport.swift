@@ -24,6 +24,9 @@ public struct CopygcReport: Sendable, Hashable {
     public var racesLost = 0
     /// Cached bytes dropped.
     public var cachedBytesDropped: UInt64 = 0
+    /// Why the pass stopped before its goal after moving some data, if it did: writers took the
+    /// free buckets copygc was about to move data into. A later pass takes the rest.
+    public var stoppedEarly: String?
 
     /// Creates a report.
     public init(outcome: Outcome) { self.outcome = outcome }

@@ -73,6 +73,8 @@ extension ZoneStore {
         report.bytesMoved = UInt64(pass.sectorsMoved * DataPointer.sectorSize) + evacuated
         report.racesLost = pass.racesLost
         report.cachedBytesDropped = UInt64(pass.cachedSectorsDropped * DataPointer.sectorSize)
+        report.stoppedEarly = pass.stoppedEarly
+        if let reason = pass.stoppedEarly { logger.info("copygc pass stopped early: \(reason)") }
         if !pass.victims.isEmpty {
             progress?(
                 CopygcProgress(
