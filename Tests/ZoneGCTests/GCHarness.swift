@@ -34,6 +34,8 @@ final class GCHarness: Sendable {
         )
     }
 
+    /// - Parameter wrap: the device the allocator (and so copygc) writes through, around the
+    ///   emulated one (which the harness still reads and checks directly).
     init(
         geometry: EmulatedGeometry = GCHarness.geometry(),
         allocator allocatorConfiguration: AllocatorConfiguration = AllocatorConfiguration(
@@ -47,14 +49,15 @@ final class GCHarness: Sendable {
             stopAtFreeBuckets: 2,
             checkIntervalSectors: 8
         ),
-        device: EmulatedDevice? = nil
+        device: EmulatedDevice? = nil,
+        wrap: (EmulatedDevice) -> any ZonedDevice = { $0 }
     ) throws {
         self.device =
             try device
             ?? EmulatedDevice(geometry: geometry, storage: .memory, options: .init(writeCache: .writeThrough))
         self.generations = InMemoryGenerationStore()
         self.allocator = try BucketAllocator(
-            device: self.device,
+            device: wrap(self.device),
             configuration: allocatorConfiguration,
             generationStore: generations
         )
