@@ -118,6 +118,7 @@ package enum AllocatorFixtures {
         private let overBudget = Mutex<[String]>([])
         private let checks = Atomic<Int>(0)
         private let peaks = Mutex((open: 0, active: 0))
+        private let writeHook = Mutex<(@Sendable () -> Void)?>(nil)
 
         /// - Parameters:
         ///   - inner: the device doing the work.
@@ -168,6 +169,12 @@ package enum AllocatorFixtures {
 
         package var path: String { inner.path }
 
+        /// Runs `body` once, on the writing thread, before the next write through this wrapper
+        /// reaches the inner device (to act in the middle of an operation that writes).
+        package func beforeNextWrite(_ body: @escaping @Sendable () -> Void) {
+            writeHook.withLock { $0 = body }
+        }
+
         /// How many times zone `index` was reset through this wrapper.
         package func resets(of index: Int) -> Int { resetCounts.withLock { $0[index, default: 0] } }
 
@@ -213,6 +220,11 @@ package enum AllocatorFixtures {
         }
 
         package func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(ZonedStorageError) {
+            let hook = writeHook.withLock { hook in
+                defer { hook = nil }
+                return hook
+            }
+            hook?()
             do {
                 try unsafe inner.write(bytes, at: offset)
             } catch {

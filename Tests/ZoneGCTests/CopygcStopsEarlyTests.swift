@@ -5,57 +5,15 @@ import ZoneAllocTestSupport
 import ZoneGC
 import ZonedStorage
 
-/// A device that runs a hook, once, before the first write after it is armed.
-final class WriteHookDevice: ZonedDevice {
-    let inner: EmulatedDevice
-    private let hook = Mutex<(@Sendable () -> Void)?>(nil)
-
-    init(_ inner: EmulatedDevice) { self.inner = inner }
-
-    /// Runs `body` before the next write (on the writing thread), then disarms.
-    func arm(_ body: @escaping @Sendable () -> Void) { hook.withLock { $0 = body } }
-
-    var info: DeviceInfo { inner.info }
-    var path: String { inner.path }
-
-    func reportZones(offset: UInt64, length: UInt64, filter: ZoneReportFilter) throws(ZonedStorageError) -> [Zone] {
-        try inner.reportZones(offset: offset, length: length, filter: filter)
-    }
-
-    func manageZones(_ operation: ZoneOperation, offset: UInt64, length: UInt64) throws(ZonedStorageError) {
-        try inner.manageZones(operation, offset: offset, length: length)
-    }
-
-    func read(into buffer: UnsafeMutableRawBufferPointer, at offset: UInt64) throws(ZonedStorageError) {
-        try inner.read(into: buffer, at: offset)
-    }
-
-    func write(_ bytes: UnsafeRawBufferPointer, at offset: UInt64) throws(ZonedStorageError) {
-        let body = hook.withLock { hook in
-            defer { hook = nil }
-            return hook
-        }
-        body?()
-        try inner.write(bytes, at: offset)
-    }
-
-    func append(_ bytes: UnsafeRawBufferPointer, toZoneAt zoneStart: UInt64) throws(ZonedStorageError) -> UInt64 {
-        try inner.append(bytes, toZoneAt: zoneStart)
-    }
-
-    func flush() throws(ZonedStorageError) { try inner.flush() }
-    func close() throws(ZonedStorageError) { try inner.close() }
-}
-
 @Suite("Copygc: a pass that loses its buckets to writers")
 struct CopygcStopsEarlyTests {
     @Test("writers taking the free buckets in the middle of a group: the pass stops early, moved data stays moved")
     func groupLosesBucketsToWriters() throws {
-        let wrapper = Mutex<WriteHookDevice?>(nil)
+        let wrapper = Mutex<AllocatorFixtures.RecordingDevice?>(nil)
         let harness = try GCHarness(
             copygc: CopygcConfiguration(startBelowFreeBuckets: 1, stopAtFreeBuckets: 16, checkIntervalSectors: 8),
             wrap: { device in
-                let hooked = WriteHookDevice(device)
+                let hooked = AllocatorFixtures.RecordingDevice(device)
                 wrapper.withLock { $0 = hooked }
                 return hooked
             }
@@ -71,7 +29,7 @@ struct CopygcStopsEarlyTests {
 
         // Copygc's first write (the first of its 3 runs) lets a writer take every bucket it may.
         let userWrites = Mutex(0)
-        device.arm { [harness] in
+        device.beforeNextWrite { [harness] in
             var key: UInt64 = 1000
             while (try? harness.write(key)) != nil {
                 key += 1
