@@ -23,6 +23,7 @@ struct EmulatorDiscardTests {
         try withTemporaryDirectory { directory in
             let path = directory.file("discard.img")
             let device = try EmulatedDevice.create(at: path, geometry: Self.geometry)
+            defer { try? device.close() }  // after a failed expectation; a second close is refused
             for zone in 1...4 { try device.fill(zone) }
             try device.flush()
             let kept = try device.read(count: Int(device.peek(1).capacity), at: device.info.zoneStart(1))
@@ -57,6 +58,7 @@ struct EmulatorDiscardTests {
         try withTemporaryDirectory { directory in
             let path = directory.file("reset-all.img")
             let device = try EmulatedDevice.create(at: path, geometry: Self.geometry)
+            defer { try? device.close() }  // after a failed expectation; a second close is refused
             let conventional = TestData.bytes(tag: 5, count: 8192)
             try device.write(conventional, at: 0)
             for zone in 1...4 { try device.fill(zone) }
@@ -88,6 +90,7 @@ struct EmulatorDiscardTests {
         try withTemporaryDirectory { directory in
             let path = directory.file("race.img")
             let device = try EmulatedDevice.create(at: path, geometry: Self.geometry)
+            defer { try? device.close() }  // after a failed expectation; a second close is refused
             try device.fill(2)
             try device.flush()
             let written = try device.withDiscardsHeld {

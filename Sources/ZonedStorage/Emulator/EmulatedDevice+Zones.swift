@@ -111,11 +111,10 @@ extension EmulatedDevice {
         // written to since: a write that came in between keeps its zone's blocks (space, not data).
         for index in resetZones {
             stripe(for: index).data.withLock { data in
-                let untouched = state.withLock { state in
-                    let zone = state.machine.zones[index]
-                    return zone.condition == .empty && zone.writePointer == zoneStart(index)
+                // Still EMPTY: nothing was written (a write opens the zone) since the reset.
+                if state.withLock({ $0.machine.zones[index].condition == .empty }) {
+                    backingDiscard(&data, zone: index)
                 }
-                if untouched { backingDiscard(&data, zone: index) }
             }
         }
     }
